@@ -1,0 +1,122 @@
+"""The ``fashion-lessons`` command: argument parsing only; the work lives in the modules."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+
+from fashion_lessons.data import CLASS_NAMES, DataError
+
+
+def _print_error(message: str) -> None:
+    print(textwrap.fill(f"error: {message}", width=88), file=sys.stderr)
+
+
+def command_data(args: argparse.Namespace) -> int:
+    """Find and verify the data; print where it came from and the count per class."""
+    import numpy as np
+
+    from fashion_lessons.data import find_data, load_arrays
+
+    source = find_data(args.path, download=not args.offline)
+    arrays = load_arrays(source)
+    print(f"Fashion-MNIST found in {source.directory}")
+    print(f"  via: {source.origin}")
+    print("  all four files verified (SHA-256 of the decompressed bytes)")
+    print(f"  train: {arrays['x_train'].shape} images, test: {arrays['x_test'].shape} images\n")
+    train_counts = np.bincount(arrays["y_train"], minlength=10)
+    test_counts = np.bincount(arrays["y_test"], minlength=10)
+    print(f"  {'label':>5}  {'class':<12} {'train':>6} {'test':>6}")
+    for label, name in enumerate(CLASS_NAMES):
+        print(f"  {label:>5}  {name:<12} {train_counts[label]:>6} {test_counts[label]:>6}")
+    print(f"  {'':>5}  {'total':<12} {train_counts.sum():>6} {test_counts.sum():>6}")
+    return 0
+
+
+def command_train(args: argparse.Namespace) -> int:
+    """Train the seed's model and report training accuracy, test accuracy and the gap."""
+    import time
+
+    from fashion_lessons.data import load_data
+    from fashion_lessons.preprocess import scale_images
+
+    (x_train, y_train), (x_test, y_test) = load_data(download=not args.offline)
+    if args.limit is not None:
+        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    x_train, x_test = scale_images(x_train), scale_images(x_test)
+
+    from fashion_lessons.models import build_model
+    from fashion_lessons.training import set_seed, summarize_history, train
+
+    set_seed(args.seed)
+    model = build_model(dropout_rate=args.dropout)
+    start = time.perf_counter()
+    history = train(
+        model,
+        x_train,
+        y_train,
+        epochs=args.epochs,
+        validation_data=(x_test, y_test),
+        batch_size=args.batch_size,
+        verbose=2 if args.quiet_progress else 1,
+    )
+    seconds = time.perf_counter() - start
+    summary = summarize_history(history)
+    print(f"\ntrained on {len(x_train)} images for {args.epochs} epochs in {seconds:.1f} s")
+    print(f"training accuracy: {summary.final_train_accuracy:.4f}")
+    print(f"test accuracy:     {summary.final_val_accuracy:.4f}")
+    print(f"gap (train - test): {summary.gap:+.4f}")
+    if args.plot:
+        from fashion_lessons.plots import plot_learning_curves
+
+        figure = plot_learning_curves(history)
+        figure.savefig(args.plot, dpi=100)
+        print(f"learning curves written to {args.plot}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fashion-lessons",
+        description="Fashion Lessons: image classification with Keras on Fashion-MNIST.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data = commands.add_parser("data", help="find and verify Fashion-MNIST, count each class")
+    data.add_argument("--path", help="folder with the four .gz files (default: search)")
+    data.add_argument("--offline", action="store_true", help="never download")
+    data.set_defaults(run=command_data)
+
+    train = commands.add_parser("train", help="train the seed's model and report accuracy")
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--dropout", type=float, default=0.0, help="dropout rate in [0, 1)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--limit", type=int, help="train on the first N training images only")
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--plot", help="write the learning curves to this PNG file")
+    train.add_argument("--offline", action="store_true", help="never download")
+    train.add_argument(
+        "--quiet-progress", action="store_true", help="one line per epoch, no progress bar"
+    )
+    train.set_defaults(run=command_train)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DataError as error:
+        _print_error(str(error))
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

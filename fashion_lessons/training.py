@@ -1,0 +1,128 @@
+"""Seeded training and what a training history says about overfitting."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import keras
+import numpy as np
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's ``random``, NumPy and TensorFlow so a run can be repeated."""
+    keras.utils.set_random_seed(seed)
+
+
+def train(
+    model: keras.Model,
+    images: np.ndarray,
+    labels: np.ndarray,
+    epochs: int,
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    batch_size: int = 32,
+    verbose: str | int = "auto",
+    validation_split: float = 0.0,
+    callbacks: list | None = None,
+) -> keras.callbacks.History:
+    """Train ``model`` with ``fit``, as the seed does.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled model, e.g. from :func:`fashion_lessons.models.build_model`.
+    images : (n, 28, 28) float32 ndarray
+        Scaled images (see :func:`fashion_lessons.preprocess.scale_images`).
+    labels : (n,) integer ndarray
+        Labels 0–9.
+    epochs : int
+        Passes over ``images``.
+    validation_data : (images, labels), optional
+        Evaluated after every epoch; adds ``val_accuracy`` to the history.
+    batch_size : int, default 32
+    verbose : "auto", 0, 1 or 2
+        Keras' progress display.
+    validation_split : float, default 0.0
+        Fraction of ``images`` held out for validation when ``validation_data`` is None.
+    callbacks : list of keras.callbacks.Callback, optional
+
+    Returns
+    -------
+    keras.callbacks.History
+    """
+    if len(images) != len(labels):
+        raise ValueError(
+            f"images and labels differ in length: {len(images)} images, {len(labels)} labels"
+        )
+    return model.fit(
+        images,
+        labels,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=validation_data,
+        validation_split=validation_split,
+        verbose=verbose,
+        callbacks=callbacks,
+    )
+
+
+def history_dict(history) -> dict[str, list[float]]:
+    """Return the per-epoch metrics of a Keras ``History`` or of its ``.history`` dict."""
+    metrics = getattr(history, "history", history)
+    if not isinstance(metrics, Mapping):
+        raise TypeError(
+            f"expected a keras History or its .history dict, found {type(history).__name__}"
+        )
+    return {key: [float(value) for value in values] for key, values in metrics.items()}
+
+
+def _accuracies(history) -> tuple[list[float], list[float]]:
+    metrics = history_dict(history)
+    missing = [key for key in ("accuracy", "val_accuracy") if not metrics.get(key)]
+    if missing:
+        raise ValueError(
+            f"the history has no {' or '.join(missing)}: train with validation_data "
+            "(or validation_split) and the 'accuracy' metric"
+        )
+    return metrics["accuracy"], metrics["val_accuracy"]
+
+
+def overfitting_gap(history) -> float:
+    """Last-epoch training accuracy minus last-epoch validation accuracy.
+
+    Positive values mean the model does better on the data it was trained on.
+    """
+    train_accuracy, val_accuracy = _accuracies(history)
+    return train_accuracy[-1] - val_accuracy[-1]
+
+
+def best_epoch(history) -> int:
+    """The 1-based epoch with the highest validation accuracy (the first, on ties)."""
+    _, val_accuracy = _accuracies(history)
+    return int(np.argmax(val_accuracy)) + 1
+
+
+@dataclasses.dataclass(frozen=True)
+class HistorySummary:
+    """The numbers a training history comes down to."""
+
+    epochs: int
+    final_train_accuracy: float
+    final_val_accuracy: float
+    best_epoch: int
+    best_val_accuracy: float
+    gap: float
+
+
+def summarize_history(history) -> HistorySummary:
+    """Summarize a ``History`` (or its dict) that has ``accuracy`` and ``val_accuracy``."""
+    train_accuracy, val_accuracy = _accuracies(history)
+    best = best_epoch(history)
+    return HistorySummary(
+        epochs=len(train_accuracy),
+        final_train_accuracy=train_accuracy[-1],
+        final_val_accuracy=val_accuracy[-1],
+        best_epoch=best,
+        best_val_accuracy=val_accuracy[best - 1],
+        gap=overfitting_gap(history),
+    )

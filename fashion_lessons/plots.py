@@ -108,9 +108,8 @@ def _verdict(probabilities: np.ndarray, true_label: int) -> tuple[str, str]:
     predicted = int(np.argmax(probabilities))
     right = predicted == true_label
     mark = "✓" if right else "✗"
-    text = (
-        f"{mark} {CLASS_NAMES[predicted]} {100 * float(np.max(probabilities)):.0f}%"
-        + ("" if right else f" (is {CLASS_NAMES[true_label]})")
+    text = f"{mark} {CLASS_NAMES[predicted]} {100 * float(np.max(probabilities)):.0f}%" + (
+        "" if right else f" (is {CLASS_NAMES[true_label]})"
     )
     return text, RIGHT_COLOR if right else WRONG_COLOR
 
@@ -169,7 +168,9 @@ def plot_prediction_grid(
     grid = figure.subplots(rows, 2 * columns, squeeze=False)
     wrong = 0
     for index in range(rows * columns):
-        image_axes, bar_axes = grid[index // columns, 2 * (index % columns) : 2 * (index % columns) + 2]
+        image_axes, bar_axes = grid[
+            index // columns, 2 * (index % columns) : 2 * (index % columns) + 2
+        ]
         image_axes.set_axis_off()
         if index >= count:
             bar_axes.set_axis_off()
@@ -390,13 +391,16 @@ def plot_side_by_side(images: Sequence[np.ndarray], titles: Sequence[str]) -> Fi
     titles : sequence of str, one per image
     """
     figure = Figure(figsize=(4 * len(images), 3.4), layout="constrained")
-    for axes, image, title in zip(figure.subplots(1, len(images), squeeze=False).flat, images, titles):
+    for axes, image, title in zip(
+        figure.subplots(1, len(images), squeeze=False).flat, images, titles
+    ):
         shown = axes.imshow(image, cmap="viridis")
         figure.colorbar(shown, ax=axes, label="pixel value")
         axes.set_title(title)
         axes.set_axis_off()
     ranges = "; ".join(
-        f"{title}: values {np.min(image):g} to {np.max(image):g}" for image, title in zip(images, titles)
+        f"{title}: values {np.min(image):g} to {np.max(image):g}"
+        for image, title in zip(images, titles)
     )
     return _finish(
         figure,

@@ -42,9 +42,7 @@ def validate_images(images) -> np.ndarray:
             raise ValueError("expected finite pixel values in 0–255, found NaN or infinity")
         low, high = array.min(), array.max()
         if low < 0 or high > 255:
-            raise ValueError(
-                f"expected pixel values in 0–255, found values from {low} to {high}"
-            )
+            raise ValueError(f"expected pixel values in 0–255, found values from {low} to {high}")
     return array
 
 

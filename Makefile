@@ -1,0 +1,56 @@
+# Thin targets: each one calls the CLI or a tool. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages the course uses: the dataset, the browser for the site test, the grading sandbox.
+APT_PACKAGES := dataset-fashion-mnist chromium bubblewrap
+
+.PHONY: help install system-deps test lint train book release grade bench docker docker-run clean
+
+help:
+	@echo "make install   create .venv, install the package and its test tools (and Debian packages when root)"
+	@echo "make book      build the course website into _build/html"
+	@echo "make test      run the test suite"
+	@echo "make train     train the seed's model for 5 epochs"
+	@echo "make release   regenerate exercises/ from solutions/ with nbgrader"
+	@echo "make grade     grade SUBMISSIONS=dir into OUT=dir"
+	@echo "make bench     run the benchmarks (minutes)"
+
+install: system-deps $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+system-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		missing=""; \
+		for package in $(APT_PACKAGES); do \
+			dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
+		done; \
+		if [ -n "$$missing" ]; then \
+			echo "installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing; \
+		fi; \
+	else \
+		echo "Not root on a Debian-like system: install '$(APT_PACKAGES)' yourself if you can."; \
+		echo "Without dataset-fashion-mnist the data is read from FASHION_MNIST_DIR or the"; \
+		echo "Keras cache (~/.keras/datasets/fashion-mnist), or downloaded once through Keras."; \
+	fi
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check fashion_lessons tests benchmarks
+	$(BIN)/ruff format --check fashion_lessons tests benchmarks
+
+train: install
+	$(BIN)/fashion-lessons train --epochs 5 --seed 0
+
+clean:
+	rm -rf _build .pytest_cache

@@ -51,11 +51,18 @@ def build_model(
     return model
 
 
-def compile_model(model: keras.Model, learning_rate: float = 0.001) -> keras.Model:
-    """Compile ``model`` the course's way: Adam, sparse categorical cross-entropy, accuracy."""
+def compile_model(
+    model: keras.Model, learning_rate: float = 0.001, steps_per_execution: int = 1
+) -> keras.Model:
+    """Compile ``model`` the course's way: Adam, sparse categorical cross-entropy, accuracy.
+
+    ``steps_per_execution`` > 1 runs that many batches per call into TensorFlow, which
+    saves Python overhead without changing the result.
+    """
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
     )
     return model

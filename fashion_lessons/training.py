@@ -66,6 +66,99 @@ def train(
     )
 
 
+SEED_BATCH_SIZE = 32
+SEED_LEARNING_RATE = 0.001
+FAST_BATCH_SIZE = 256
+
+
+def scaled_learning_rate(batch_size: int) -> float:
+    """Adam's learning rate for ``batch_size``, scaled from the seed's 0.001 at 32.
+
+    Larger batches average out more noise, so each step can be longer. For Adam the
+    square-root rule (learning rate ∝ √batch size) keeps the training dynamics close
+    (Malladi et al., 2022, "On the SDEs and scaling rules for adaptive gradient
+    algorithms"): 256 → 0.0028.
+    """
+    return SEED_LEARNING_RATE * (batch_size / SEED_BATCH_SIZE) ** 0.5
+
+
+def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int = 0):
+    """An in-memory ``tf.data`` pipeline: shuffled every epoch, batched, prefetched.
+
+    Parameters
+    ----------
+    images : (n, 28, 28) float32 ndarray
+    labels : (n,) integer ndarray
+    batch_size : int
+    seed : int
+        Seeds the shuffle order, so runs repeat.
+
+    Returns
+    -------
+    tf.data.Dataset
+        Yields ``(images, labels)`` batches of (batch_size, 28, 28) float32 and (batch_size,).
+    """
+    import tensorflow as tf
+
+    return (
+        tf.data.Dataset.from_tensor_slices((images, labels))
+        .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def train_fast(
+    model: keras.Model,
+    images: np.ndarray,
+    labels: np.ndarray,
+    epochs: int,
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    batch_size: int = FAST_BATCH_SIZE,
+    seed: int = 0,
+    verbose: str | int = "auto",
+    callbacks: list | None = None,
+) -> keras.callbacks.History:
+    """Train like :func:`train`, several times faster: a larger batch with a matched
+    learning rate, fed by ``tf.data``, with several steps per call into TensorFlow.
+
+    The model is recompiled (Adam at :func:`scaled_learning_rate` of ``batch_size``), so
+    pass a freshly built model; its layers and weights are kept.
+
+    Parameters
+    ----------
+    model : keras.Model
+    images : (n, 28, 28) float32 ndarray
+        Scaled images.
+    labels : (n,) integer ndarray
+    epochs : int
+    validation_data : (images, labels), optional
+    batch_size : int, default 256
+    seed : int, default 0
+        Seeds the shuffle order.
+    verbose : "auto", 0, 1 or 2
+    callbacks : list of keras.callbacks.Callback, optional
+
+    Returns
+    -------
+    keras.callbacks.History
+    """
+    from fashion_lessons.models import compile_model
+
+    if len(images) != len(labels):
+        raise ValueError(
+            f"images and labels differ in length: {len(images)} images, {len(labels)} labels"
+        )
+    compile_model(model, scaled_learning_rate(batch_size), steps_per_execution=10)
+    return model.fit(
+        make_dataset(images, labels, batch_size, seed),
+        epochs=epochs,
+        validation_data=validation_data,
+        verbose=verbose,
+        callbacks=callbacks,
+    )
+
+
 def history_dict(history) -> dict[str, list[float]]:
     """Return the per-epoch metrics of a Keras ``History`` or of its ``.history`` dict."""
     metrics = getattr(history, "history", history)

@@ -11,9 +11,11 @@ from fashion_lessons.training import (
     best_epoch,
     history_dict,
     overfitting_gap,
+    scaled_learning_rate,
     set_seed,
     summarize_history,
     train,
+    train_fast,
 )
 
 
@@ -78,3 +80,25 @@ def test_history_without_validation_is_a_clear_error():
         overfitting_gap({"accuracy": [0.9]})
     with pytest.raises(TypeError, match="History"):
         overfitting_gap([0.9, 0.8])
+
+
+def test_fast_path_learns_repeatably_with_a_scaled_learning_rate(subset):
+    (x, y), validation = subset
+
+    def run():
+        set_seed(0)
+        model = build_model()
+        history = train_fast(model, x, y, epochs=3, validation_data=validation, verbose=0)
+        return model, history_dict(history)
+
+    model, metrics = run()
+    assert len(metrics["accuracy"]) == 3
+    assert metrics["val_accuracy"][-1] > 0.70
+    assert float(model.optimizer.learning_rate) == pytest.approx(scaled_learning_rate(256))
+    assert run()[1]["val_accuracy"] == pytest.approx(metrics["val_accuracy"], abs=1e-6)
+
+
+def test_learning_rate_scales_with_the_square_root_of_the_batch():
+    assert scaled_learning_rate(32) == pytest.approx(0.001)
+    assert scaled_learning_rate(128) == pytest.approx(0.002)
+    assert scaled_learning_rate(512) == pytest.approx(0.004)

@@ -154,6 +154,7 @@ def train_fast(
         make_dataset(images, labels, batch_size, seed),
         epochs=epochs,
         validation_data=validation_data,
+        shuffle=False,  # the dataset reshuffles itself each epoch
         verbose=verbose,
         callbacks=callbacks,
     )

@@ -1,0 +1,259 @@
+"""Benchmarks for Fashion Lessons: data loading, training time-to-accuracy, book build, grading.
+
+Run ``make bench`` (or ``python benchmarks/run.py [--only NAME ...]``). Prints a table
+and writes ``benchmarks/results.json``. The machine is shared and noisy, so every timing
+is repeated and the median reported; alternatives are compared inside one run, as ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results.json"
+TARGET_ACCURACY = 0.87
+# Multiply-adds of the 101,770-parameter MLP: 784·128 + 128·10 per image forward,
+# ×2 FLOP per multiply-add, ×3 for forward + backward, × 60,000 images.
+EPOCH_GFLOP = (784 * 128 + 128 * 10) * 2 * 3 * 60_000 / 1e9
+
+
+def machine() -> dict:
+    """Cores, CPU model, memory and versions, recorded with the results."""
+    import keras
+    import numpy
+    import tensorflow as tf
+
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(memory_gib, 1),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+    }
+
+
+def bench_data(repeats: int = 5) -> dict:
+    """``load_data()`` in a fresh process (decode + verify) and repeated in one process."""
+    code = (
+        "import time; t = time.perf_counter(); "
+        "from fashion_lessons.data import load_data; load_data(download=False); "
+        "first = time.perf_counter() - t; t = time.perf_counter(); "
+        "[load_data(download=False) for _ in range(5)]; "
+        "print(first, (time.perf_counter() - t) / 5)"
+    )
+    firsts, repeated = [], []
+    for _ in range(repeats):
+        output = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
+        firsts.append(float(output[0]))
+        repeated.append(float(output[1]))
+    return {
+        "first_call_s": round(statistics.median(firsts), 3),
+        "repeated_call_s": round(statistics.median(repeated), 4),
+    }
+
+
+def _matmul_gflops() -> float:
+    """Measured float32 matrix-multiply throughput: what this CPU can do at best."""
+    import tensorflow as tf
+
+    a = tf.random.normal((2048, 2048))
+    tf.linalg.matmul(a, a).numpy()
+    rates = []
+    for _ in range(5):
+        start = time.perf_counter()
+        tf.linalg.matmul(a, a).numpy()
+        rates.append(2 * 2048**3 / (time.perf_counter() - start) / 1e9)
+    return max(rates)
+
+
+def _time_to_accuracy(fast: bool, seed: int, max_epochs: int) -> dict:
+    """Train one epoch at a time (timed), evaluate on the test set (untimed)."""
+    from fashion_lessons.data import load_data
+    from fashion_lessons.models import build_model
+    from fashion_lessons.preprocess import scale_images
+    from fashion_lessons.training import set_seed, train, train_fast
+
+    (x_train, y_train), (x_test, y_test) = load_data(download=False)
+    x_train, x_test = scale_images(x_train), scale_images(x_test)
+    set_seed(seed)
+    model = build_model()
+    if fast:
+        # One call for all epochs keeps the dataset's per-epoch reshuffling; a callback
+        # evaluates after each epoch and its time is subtracted.
+        import keras
+
+        class Probe(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.accuracies, self.epoch_seconds, self.reached = [], [], None
+                self._start = None
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self._start = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.epoch_seconds.append(time.perf_counter() - self._start)
+                accuracy = self.model.evaluate(x_test, y_test, batch_size=1024, verbose=0)[1]
+                self.accuracies.append(accuracy)
+                if accuracy >= TARGET_ACCURACY:
+                    self.model.stop_training = True
+
+        probe = Probe()
+        train_fast(model, x_train, y_train, max_epochs, seed=seed, verbose=0, callbacks=[probe])
+        accuracies, seconds = probe.accuracies, probe.epoch_seconds
+    else:
+        accuracies, seconds = [], []
+        for _ in range(max_epochs):
+            start = time.perf_counter()
+            train(model, x_train, y_train, epochs=1, verbose=0)
+            seconds.append(time.perf_counter() - start)
+            accuracies.append(model.evaluate(x_test, y_test, batch_size=1024, verbose=0)[1])
+            if accuracies[-1] >= TARGET_ACCURACY:
+                break
+    reached = next((i for i, a in enumerate(accuracies) if a >= TARGET_ACCURACY), None)
+    return {
+        "epochs": None if reached is None else reached + 1,
+        "seconds": None if reached is None else sum(seconds[: reached + 1]),
+        "seconds_per_epoch": statistics.median(seconds),
+        "accuracies": [round(a, 4) for a in accuracies],
+    }
+
+
+def bench_training(repeats: int = 3, seed: int = 0, max_epochs: int = 15) -> dict:
+    """Seed recipe vs ``train_fast``: wall time and epochs to 0.87 test accuracy."""
+    runs = {"seed": [], "fast": []}
+    for _ in range(repeats):
+        # Interleave so both see the same background load.
+        runs["seed"].append(_time_to_accuracy(False, seed, max_epochs))
+        runs["fast"].append(_time_to_accuracy(True, seed, max_epochs))
+    gflops = _matmul_gflops()
+    floor = EPOCH_GFLOP / gflops
+    result = {"target_accuracy": TARGET_ACCURACY, "matmul_gflops": round(gflops, 1)}
+    result["epoch_floor_s"] = round(floor, 3)
+    for name, trials in runs.items():
+        times = [t["seconds"] for t in trials if t["seconds"] is not None]
+        per_epoch = statistics.median(t["seconds_per_epoch"] for t in trials)
+        result[name] = {
+            "time_to_target_s": round(statistics.median(times), 2) if times else None,
+            "epochs_to_target": trials[0]["epochs"],
+            "seconds_per_epoch": round(per_epoch, 3),
+            "epoch_vs_floor": round(per_epoch / floor, 1),
+            "test_accuracy_per_epoch": trials[0]["accuracies"],
+        }
+    seed_time, fast_time = result["seed"]["time_to_target_s"], result["fast"]["time_to_target_s"]
+    result["speedup_to_target"] = (
+        round(seed_time / fast_time, 2) if seed_time and fast_time else None
+    )
+    return result
+
+
+def bench_book(warm_repeats: int = 3) -> dict:
+    """Cold build (no _build, no execution cache) and warm rebuilds with no change."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    if not (REPO / "_toc.yml").exists():
+        return {"skipped": "no _toc.yml"}
+    build = REPO / "_build"
+
+    def run() -> float:
+        start = time.perf_counter()
+        subprocess.run(
+            [str(jupyter_book), "build", str(REPO)], check=True, capture_output=True, cwd=REPO
+        )
+        return time.perf_counter() - start
+
+    backup = None
+    if build.exists():
+        backup = Path(tempfile.mkdtemp(prefix="book-build-")) / "_build"
+        shutil.move(build, backup)
+    try:
+        cold = run()
+        warm = [run() for _ in range(warm_repeats)]
+    except BaseException:
+        if backup is not None and not build.exists():
+            shutil.move(backup, build)
+        raise
+    if backup is not None:
+        shutil.rmtree(backup.parent, ignore_errors=True)
+    return {"cold_s": round(cold, 1), "warm_s": round(statistics.median(warm), 1)}
+
+
+BENCHMARKS = {
+    "data": bench_data,
+    "training": bench_training,
+    "book": bench_book,
+}
+TARGETS = {
+    ("training", "speedup_to_target"): (">=", 3),
+    ("book", "cold_s"): ("<=", 300),
+    ("book", "warm_s"): ("<=", 20),
+    ("grading", "per_notebook_s"): ("<=", 8),
+    ("grading", "class100_workers2_s"): ("<=", 420),
+}
+
+
+def print_table(results: dict) -> None:
+    print(f"\n{'benchmark':<36} {'value':>12}  target")
+    for section, values in results.items():
+        if section == "machine" or not isinstance(values, dict):
+            continue
+        for key, value in values.items():
+            if isinstance(value, (dict, list)):
+                continue
+            target = TARGETS.get((section, key))
+            verdict = ""
+            if target and isinstance(value, (int, float)):
+                op, limit = target
+                met = value >= limit if op == ">=" else value <= limit
+                verdict = f"{op} {limit} {'met' if met else 'MISSED'}"
+            print(f"{section + '.' + key:<36} {value!s:>12}  {verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", choices=sorted(BENCHMARKS), help="run only these")
+    args = parser.parse_args(argv)
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() and args.only else {}
+    results["machine"] = machine()
+    for name, function in BENCHMARKS.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"running {name} …", flush=True)
+        start = time.perf_counter()
+        results[name] = function()
+        results[name]["bench_wall_s"] = round(time.perf_counter() - start, 1)
+        temporary = RESULTS.with_suffix(".tmp")
+        temporary.write_text(json.dumps(results, indent=2) + "\n")
+        os.replace(temporary, RESULTS)
+    print_table(results)
+    print(f"\nwritten to {RESULTS.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

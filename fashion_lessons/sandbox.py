@@ -1,0 +1,218 @@
+"""A sandboxed Jupyter kernel for grading untrusted notebooks, built on bubblewrap.
+
+Autograding runs a student's code with the instructor's rights; nbgrader itself does
+not protect against that. Each grading kernel here runs under ``bwrap`` with:
+
+- its own user, network, IPC and UTS namespaces (no network at all, loopback
+  included), as an unprivileged user;
+- read-only views of ``/usr``, the Python installation, the virtual environment,
+  the ``fashion_lessons`` package folder and the dataset folder — nothing else of
+  the host, so no solutions, gradebook, other submissions or home directories;
+- one writable scratch folder (the submission's own grading folder) and a small
+  private ``/tmp``;
+- resource limits: address space (memory), CPU seconds, file size.
+
+The kernel talks to the grader over ZeroMQ's ``ipc`` transport through socket files
+in a per-kernel runtime folder, since TCP loopback is cut off with the network.
+The PID namespace is not unshared: ipykernel would then think its parent died.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+KERNEL_NAME = "fashion-lessons-sandbox"
+SANDBOX_UID = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Resource limits for one sandboxed kernel.
+
+    Attributes
+    ----------
+    memory_bytes : int
+        Address-space limit (``RLIMIT_AS``); allocations beyond it raise MemoryError.
+    cpu_seconds : int
+        CPU-time limit (``RLIMIT_CPU``); the kernel is killed beyond it.
+    file_bytes : int
+        Largest file the kernel may write (``RLIMIT_FSIZE``).
+    tmp_bytes : int
+        Size of the private ``/tmp``.
+    """
+
+    memory_bytes: int = 4 * 2**30
+    cpu_seconds: int = 600
+    file_bytes: int = 64 * 2**20
+    tmp_bytes: int = 256 * 2**20
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces here."""
+
+
+INSTALL_HINT = (
+    "Grading runs each student's notebook in a bubblewrap sandbox. Install it with "
+    "'sudo apt-get install bubblewrap' (or 'make install' as root), or pass --no-sandbox "
+    "to grade without protection (only for submissions you trust)."
+)
+
+
+def find_bwrap() -> str:
+    """Return the path of ``bwrap`` or raise :class:`SandboxUnavailable`."""
+    path = shutil.which("bwrap")
+    if path is None:
+        raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed. {INSTALL_HINT}")
+    return path
+
+
+def _read_only_paths() -> list[Path]:
+    """What the kernel may read: Python, the environment, the package and the data."""
+    from fashion_lessons.data import DataError, find_data
+
+    package = Path(__file__).resolve().parent
+    paths = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), package]
+    try:
+        paths.append(find_data(download=False).directory.resolve())
+    except DataError:
+        pass  # a notebook that needs the data then fails with the package's clear error
+    fonts = Path("/etc/fonts")
+    if fonts.is_dir():
+        paths.append(fonts)
+    unique: list[Path] = []
+    for path in paths:
+        if not str(path).startswith("/usr/") and path not in unique:
+            unique.append(path)
+    return unique
+
+
+def sandbox_command(
+    command: list[str], scratch: Path, runtime: Path | None = None, limits: Limits = Limits()
+) -> list[str]:
+    """Wrap ``command`` so it runs inside the sandbox.
+
+    Parameters
+    ----------
+    command : list of str
+        The program and its arguments, e.g. an ipykernel launch line.
+    scratch : Path
+        The only writable folder (bound at the same path, the working directory).
+    runtime : Path, optional
+        The kernel's connection folder (connection file and ipc sockets), writable.
+    limits : Limits
+
+    Returns
+    -------
+    list of str
+    """
+    argv = [
+        find_bwrap(),
+        "--unshare-user",
+        "--uid",
+        str(SANDBOX_UID),
+        "--gid",
+        str(SANDBOX_UID),
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
+    for name in ("bin", "lib", "lib64", "sbin"):
+        if Path(f"/{name}").is_symlink():
+            argv += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
+    for path in _read_only_paths():
+        argv += ["--ro-bind", str(path), str(path)]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    argv += ["--bind", str(scratch), str(scratch)]
+    if runtime is not None:
+        argv += ["--bind", str(runtime), str(runtime)]
+    argv += ["--remount-ro", "/"]  # the sandbox's own root: nothing writable but the binds
+    argv += [
+        "--chdir",
+        str(scratch),
+        "--clearenv",
+        "--setenv",
+        "HOME",
+        str(scratch),
+        "--setenv",
+        "PATH",
+        f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "--setenv",
+        "MPLCONFIGDIR",
+        "/tmp/matplotlib",
+        "--setenv",
+        "TF_CPP_MIN_LOG_LEVEL",
+        "2",
+        "--setenv",
+        "PYTHONDONTWRITEBYTECODE",
+        "1",
+        "--",
+        "/usr/bin/prlimit",
+        f"--as={limits.memory_bytes}",
+        f"--cpu={limits.cpu_seconds}",
+        f"--fsize={limits.file_bytes}",
+        "--core=0",
+        "--",
+    ]
+    return argv + command
+
+
+def check_sandbox() -> None:
+    """Run a trivial program in the sandbox; raise :class:`SandboxUnavailable` if it fails."""
+    scratch = Path(os.environ.get("TMPDIR", "/tmp"))
+    try:
+        result = subprocess.run(
+            sandbox_command([sys.executable, "-c", "pass"], scratch),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SandboxUnavailable(f"bubblewrap could not start ({error}). {INSTALL_HINT}") from error
+    if result.returncode != 0:
+        raise SandboxUnavailable(
+            f"bubblewrap is installed but cannot create a sandbox here: "
+            f"{result.stderr.strip()[-300:]}. {INSTALL_HINT}"
+        )
+
+
+def install_kernelspec(
+    data_dir: Path, scratch: Path, runtime: Path, limits: Limits = Limits()
+) -> str:
+    """Write a kernelspec whose kernel runs sandboxed; return its name.
+
+    Parameters
+    ----------
+    data_dir : Path
+        A Jupyter data folder; put it first on ``JUPYTER_PATH`` for the grader.
+    scratch : Path
+        The kernel's only writable folder (the submission's grading folder).
+    runtime : Path
+        The kernel's connection folder; set ``JUPYTER_RUNTIME_DIR`` to it and use the
+        ``ipc`` transport with an ``ip`` inside it.
+    limits : Limits
+    """
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec = {
+        "argv": sandbox_command(kernel, scratch, runtime, limits),
+        "display_name": "Python 3 (fashion-lessons sandbox)",
+        "language": "python",
+        "metadata": {"debugger": False},
+    }
+    folder = data_dir / "kernels" / KERNEL_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return KERNEL_NAME

@@ -1,0 +1,115 @@
+"""The grading sandbox, probed from inside a real sandboxed Jupyter kernel."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    """A sandboxed kernel whose scratch folder is one student's grading folder."""
+    from jupyter_client.manager import KernelManager
+
+    from fashion_lessons.sandbox import Limits, check_sandbox, install_kernelspec
+
+    check_sandbox()
+    base = tmp_path_factory.mktemp("sandbox")
+    scratch, runtime, data = base / "alice", base / "runtime", base / "jupyter"
+    for folder in (scratch, runtime, data, base / "bob"):
+        folder.mkdir()
+    (base / "bob" / "answers.txt").write_text("bob's work")
+    limits = Limits(memory_bytes=3 * 2**30)
+    name = install_kernelspec(data, scratch, runtime, limits)
+    manager = KernelManager(
+        kernel_name=name,
+        transport="ipc",
+        ip=str(runtime / "kernel"),
+        connection_file=str(runtime / "kernel.json"),
+    )
+    manager.kernel_spec_manager.kernel_dirs = [str(data / "kernels")]
+    manager.start_kernel(cwd=str(scratch))
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+
+    def run(code: str) -> tuple[str, str]:
+        """Execute ``code``; return the reply status and the text or error name printed."""
+        pieces = []
+
+        def collect(message):
+            content = message["content"]
+            pieces.append(content.get("text") or content.get("ename") or "")
+
+        reply = client.execute_interactive(code, timeout=60, output_hook=collect)
+        return reply["content"]["status"], "".join(pieces)
+
+    yield run, base
+    client.stop_channels()
+    manager.shutdown_kernel(now=True)
+
+
+def test_runs_as_an_unprivileged_user_in_its_scratch_folder(kernel):
+    run, base = kernel
+    status, text = run("import os; print(os.getuid(), os.getcwd())")
+    assert status == "ok"
+    assert text.split() == ["1000", str(base / "alice")]
+
+
+def test_can_use_the_package_and_the_dataset(kernel):
+    run, _ = kernel
+    status, text = run(
+        "from fashion_lessons.data import load_data\nprint(load_data(download=False)[1][0].shape)"
+    )
+    assert status == "ok", text
+    assert text.strip() == "(10000, 28, 28)"
+
+
+def test_cannot_read_the_repository_solutions_home_or_other_students(kernel, tmp_path):
+    run, base = kernel
+    probe = Path.home() / f".fashion-lessons-probe-{tmp_path.name}"
+    probe.write_text("instructor secret")
+    try:
+        for path in (REPO / "README.md", REPO / "solutions", base / "bob" / "answers.txt", probe):
+            code = f"import pathlib; p = pathlib.Path({str(path)!r}); print(p.read_text())"
+            status, text = run(code)
+            assert status == "error", f"the sandbox could read {path}: {text}"
+    finally:
+        probe.unlink()
+
+
+def test_writes_outside_scratch_never_reach_the_host(kernel):
+    run, base = kernel
+    for path in (base / "bob" / "evil.txt", base / "evil.txt", Path("/evil.txt")):
+        run(f"open({str(path)!r}, 'w').write('x')")
+        assert not path.exists(), f"the sandbox wrote {path} on the host"
+    for path in ("/usr/evil.txt", sys.prefix + "/evil.txt"):
+        assert run(f"open({path!r}, 'w').write('x')")[0] == "error"
+    status, _ = run("open('notes.txt', 'w').write('mine')")
+    assert status == "ok" and (base / "alice" / "notes.txt").read_text() == "mine"
+
+
+def test_no_network_not_even_loopback(kernel):
+    run, _ = kernel
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
+    status, text = run(f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=3)")
+    server.close()
+    assert status == "error" and not accepted, "the sandbox reached a loopback server"
+
+
+def test_memory_bomb_hits_the_cap(kernel):
+    run, _ = kernel
+    status, text = run("hog = bytearray(8 * 2**30)")
+    assert (status, text) == ("error", "MemoryError")
+    assert run("print('still alive')") == ("ok", "still alive\n")

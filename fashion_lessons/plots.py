@@ -407,3 +407,36 @@ def plot_side_by_side(images: Sequence[np.ndarray], titles: Sequence[str]) -> Fi
         "The same image, " + " and ".join(titles),
         f"{len(images)} identical-looking heat maps of the same image; {ranges}.",
     )
+
+
+def plot_score_histogram(scores: Sequence[float], max_score: float) -> Figure:
+    """Histogram of the students' total scores, for an instructor's grading report.
+
+    Parameters
+    ----------
+    scores : sequence of float
+        One total score per student.
+    max_score : float
+        The highest possible total; the x axis spans 0 to it.
+    """
+    scores = np.asarray(scores, dtype=float)
+    figure = Figure(figsize=(6, 3.6), layout="constrained")
+    axes = figure.add_subplot()
+    bins = np.linspace(0, max_score, 11) if max_score > 0 else 10
+    axes.hist(scores, bins=bins, color=OKABE_ITO["blue"], edgecolor="white")
+    axes.set_xlim(0, max_score if max_score > 0 else 1)
+    axes.set_xlabel(f"total score (out of {max_score:g})")
+    axes.set_ylabel("students")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    if len(scores):
+        summary = (
+            f"{len(scores)} students; scores range from {scores.min():g} to {scores.max():g}, "
+            f"mean {scores.mean():.1f}"
+        )
+    else:
+        summary = "no students"
+    return _finish(
+        figure,
+        "Distribution of total scores",
+        f"Histogram of total scores out of {max_score:g} in ten equal bins: {summary}.",
+    )

@@ -14,6 +14,13 @@ def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
+def _check_lengths(images: np.ndarray, labels: np.ndarray) -> None:
+    if len(images) != len(labels):
+        raise ValueError(
+            f"images and labels differ in length: {len(images)} images, {len(labels)} labels"
+        )
+
+
 def train(
     model: keras.Model,
     images: np.ndarray,
@@ -50,10 +57,7 @@ def train(
     -------
     keras.callbacks.History
     """
-    if len(images) != len(labels):
-        raise ValueError(
-            f"images and labels differ in length: {len(images)} images, {len(labels)} labels"
-        )
+    _check_lengths(images, labels)
     return model.fit(
         images,
         labels,
@@ -145,10 +149,7 @@ def train_fast(
     """
     from fashion_lessons.models import compile_model
 
-    if len(images) != len(labels):
-        raise ValueError(
-            f"images and labels differ in length: {len(images)} images, {len(labels)} labels"
-        )
+    _check_lengths(images, labels)
     compile_model(model, scaled_learning_rate(batch_size), steps_per_execution=10)
     return model.fit(
         make_dataset(images, labels, batch_size, seed),

@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The course image (see Dockerfile and the book's "Set up with Docker" page).
+DOCKER_IMAGE := fashion-lessons
 # Debian packages the course uses: the dataset, the browser for the site test, the grading sandbox.
 APT_PACKAGES := dataset-fashion-mnist chromium bubblewrap
 
@@ -11,6 +13,8 @@ APT_PACKAGES := dataset-fashion-mnist chromium bubblewrap
 help:
 	@echo "make install   create .venv, install the package and its test tools (and Debian packages when root)"
 	@echo "make book      build the course website into _build/html"
+	@echo "make docker    build the course's Docker image ($(DOCKER_IMAGE))"
+	@echo "make docker-run  run Jupyter in that image on http://127.0.0.1:8888"
 	@echo "make test      run the test suite"
 	@echo "make train     train the seed's model for 5 epochs"
 	@echo "make release   regenerate exercises/ from solutions/ with nbgrader"
@@ -42,7 +46,8 @@ system-deps:
 		echo "Keras cache (~/.keras/datasets/fashion-mnist), or downloaded once through Keras."; \
 	fi
 
-test: install
+# The browser test runs on a real build, so the site is built (or refreshed) first.
+test: install book
 	$(BIN)/python -m pytest
 
 lint: install
@@ -51,6 +56,18 @@ lint: install
 
 train: install
 	$(BIN)/fashion-lessons train --epochs 5 --seed 0
+
+# Executes every lesson; unchanged pages come from the execution cache in _build/.
+book: install
+	$(BIN)/jupyter-book build --warningiserror --keep-going .
+	@echo "open _build/html/index.html in a browser, or serve it:"
+	@echo "  $(BIN)/python -m http.server --directory _build/html 8000"
+
+docker:
+	docker build -t $(DOCKER_IMAGE) .
+
+docker-run:
+	docker run -it --rm -u $$(id -u) -p 8888:8888 $(DOCKER_IMAGE)
 
 clean:
 	rm -rf _build .pytest_cache

@@ -570,6 +570,25 @@ def prepare_grading(
     return GradingCourse(out, config, assignments, notebooks, max_scores)
 
 
+def open_grading(out: Path, options: GradingOptions | None = None) -> GradingCourse:
+    """Reopen a grading course made by :func:`prepare_grading`, changing nothing in it."""
+    from nbgrader.api import Gradebook
+
+    out = Path(out).resolve()
+    if not (out / _MARKER).exists() or not (out / "gradebook.db").exists():
+        raise CourseError(f"{out}: not a grading folder made by `fashion-lessons grade`")
+    config = load_config(out, options)
+    # Parallel workers share the SQLite gradebook: wait for a lock instead of failing.
+    config.CourseDirectory.db_url = f"sqlite:///{out / 'gradebook.db'}?timeout=120"
+    assignments = tuple(assignment_ids(out))
+    with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
+        notebooks = {
+            a: tuple(sorted(nb.name for nb in gb.find_assignment(a).notebooks)) for a in assignments
+        }
+        max_scores = {a: float(gb.find_assignment(a).max_score) for a in assignments}
+    return GradingCourse(out, config, assignments, notebooks, max_scores)
+
+
 def collect_submissions(
     submissions: Path, course: GradingCourse
 ) -> tuple[list[str], dict[str, set[str]], list[str]]:

@@ -1,0 +1,290 @@
+"""Autograde one submission in its own killable process, optionally in the sandbox.
+
+The grading process never runs a student's notebook itself. For each submission it
+starts ``python -m fashion_lessons.isolation`` (a worker) in a new session, waits at most
+a wall-clock limit, and kills the whole process tree beyond it. The worker autogrades
+through nbgrader with a kernel that, unless told otherwise, runs inside the bubblewrap
+sandbox of :mod:`fashion_lessons.sandbox`. The worker reports through a result file in a
+folder the sandboxed kernel cannot see, never through its output streams, which a
+student's code could write to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fashion_lessons.course import GradingCourse, GradingOptions, SubmissionResult
+
+STATE_DIR = ".grading"  # inside OUT: results of workers, sandbox kernelspecs and sockets
+
+
+@dataclasses.dataclass(frozen=True)
+class IsolationOptions:
+    """How each submission is run.
+
+    Attributes
+    ----------
+    sandbox : bool
+        Run kernels in the bubblewrap sandbox (default); False runs them unprotected.
+    wall_clock_s : float
+        Limit for a whole submission (all its notebooks); the worker is killed beyond it.
+    memory_bytes : int
+        Address-space limit of a sandboxed kernel.
+    """
+
+    sandbox: bool = True
+    wall_clock_s: float = 600.0
+    memory_bytes: int = 4 * 2**30
+
+
+def _state(out: Path, student: str, assignment: str) -> Path:
+    return Path(out) / STATE_DIR / f"{student}.{assignment}"
+
+
+def _kill_tree(pid: int) -> None:
+    """Kill a process and every descendant (kernels may have left its session)."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        processes = parent.children(recursive=True) + [parent]
+    except psutil.NoSuchProcess:
+        return
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    psutil.wait_procs(processes, timeout=10)
+
+
+def forget_submission(course: GradingCourse, student: str, assignment: str) -> None:
+    """Remove a half-graded submission from the gradebook, so none of its grades linger."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url, course.config.CourseDirectory.course_id) as gradebook:
+        with contextlib.suppress(MissingEntry):
+            gradebook.remove_submission(assignment, student)
+
+
+def autograde_isolated(
+    course: GradingCourse,
+    student: str,
+    assignment: str,
+    options: IsolationOptions = IsolationOptions(),
+    grading: GradingOptions | None = None,
+) -> SubmissionResult:
+    """Autograde one submission in a worker process; a crash or overrun scores 0 with a reason.
+
+    Parameters
+    ----------
+    course : GradingCourse
+        From :func:`fashion_lessons.course.prepare_grading`.
+    student, assignment : str
+    options : IsolationOptions
+    grading : GradingOptions, optional
+        Per-cell timeout (the kernel is chosen here).
+
+    Returns
+    -------
+    SubmissionResult
+    """
+    start = time.perf_counter()
+    state = _state(course.out, student, assignment)
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    result_file = state / "result.json"
+    command = [
+        sys.executable,
+        "-m",
+        "fashion_lessons.isolation",
+        str(course.out),
+        student,
+        assignment,
+        "--memory-bytes",
+        str(options.memory_bytes),
+    ]
+    if not options.sandbox:
+        command.append("--no-sandbox")
+    if grading is not None and grading.timeout:
+        command += ["--cell-timeout", str(grading.timeout)]
+    max_score = course.max_scores[assignment]
+
+    def failed(reason: str) -> SubmissionResult:
+        forget_submission(course, student, assignment)
+        return SubmissionResult(
+            student, assignment, 0.0, max_score, reason, time.perf_counter() - start
+        )
+
+    with open(state / "worker.log", "wb") as log:
+        worker = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+        )
+        try:
+            worker.wait(timeout=options.wall_clock_s)
+        except subprocess.TimeoutExpired:
+            _kill_tree(worker.pid)
+            worker.wait()
+            return failed(f"stopped after the wall-clock limit of {options.wall_clock_s:g} s")
+        finally:
+            _kill_tree(worker.pid)  # kernels a finished worker may have left behind
+    if worker.returncode != 0 or not result_file.exists():
+        return failed(f"the grading worker failed (exit code {worker.returncode})")
+    data = json.loads(result_file.read_text())
+    return SubmissionResult(
+        student,
+        assignment,
+        float(data["score"]),
+        max_score,
+        data["reason"],
+        time.perf_counter() - start,
+    )
+
+
+JOURNAL = "journal.jsonl"
+
+
+def fingerprint(*folders: Path) -> str:
+    """SHA-256 over the relative paths and bytes of every file in ``folders``."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for folder in folders:
+        folder = Path(folder)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def read_journal(out: Path, run_id: str) -> dict[tuple[str, str], SubmissionResult]:
+    """Results already recorded for the run ``run_id`` (a torn last line is ignored)."""
+    journal = Path(out) / STATE_DIR / JOURNAL
+    done: dict[tuple[str, str], SubmissionResult] = {}
+    if not journal.exists():
+        return done
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short by a kill: that submission is graded again
+        if entry.pop("run_id", None) == run_id:
+            result = SubmissionResult(**entry)
+            done[(result.student_id, result.assignment)] = result
+    return done
+
+
+def _append_journal(out: Path, run_id: str, result: SubmissionResult) -> None:
+    journal = Path(out) / STATE_DIR / JOURNAL
+    line = json.dumps({"run_id": run_id, **dataclasses.asdict(result)}) + "\n"
+    with open(journal, "a", encoding="utf-8") as stream:
+        stream.write(line)
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def grade_all(
+    course: GradingCourse,
+    pairs: list[tuple[str, str]],
+    run_id: str,
+    options: IsolationOptions = IsolationOptions(),
+    grading: GradingOptions | None = None,
+    workers: int = 1,
+    progress=None,
+) -> list[SubmissionResult]:
+    """Grade ``pairs`` of (student, assignment) with ``workers`` parallel workers.
+
+    Each finished submission is appended to a journal (fsynced) before the next is
+    reported, so a run killed at any moment and started again with the same inputs
+    grades every remaining submission once and keeps every recorded grade.
+
+    Returns
+    -------
+    list of SubmissionResult
+        In the order of ``pairs``.
+    """
+    import threading
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    say = progress or (lambda line: None)
+    done = read_journal(course.out, run_id)
+    if done:
+        say(f"resuming: {len(done)} of {len(pairs)} submissions already graded")
+    todo = [pair for pair in pairs if pair not in done]
+    lock = threading.Lock()
+    counter = [len(done)]
+
+    def run(pair: tuple[str, str]) -> SubmissionResult:
+        return autograde_isolated(course, pair[0], pair[1], options, grading)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(run, pair): pair for pair in todo}
+        for future in as_completed(futures):
+            result = future.result()
+            with lock:
+                _append_journal(course.out, run_id, result)
+                done[futures[future]] = result
+                counter[0] += 1
+                note = f" — {result.reason}" if result.reason else ""
+                say(
+                    f"[{counter[0]}/{len(pairs)}] {result.student_id} {result.assignment}: "
+                    f"{result.score:g}/{result.max_score:g} ({result.seconds:.1f} s){note}"
+                )
+    return [done[pair] for pair in pairs]
+
+
+def _sandbox_config(course: GradingCourse, student: str, assignment: str, memory_bytes: int):
+    """Point nbgrader's kernel at a per-submission sandboxed kernelspec over ipc sockets."""
+    from traitlets.config import Config
+
+    from fashion_lessons.sandbox import Limits, install_kernelspec
+
+    state = _state(course.out, student, assignment)
+    scratch = course.out / "autograded" / student / assignment
+    runtime, data = state / "runtime", state / "jupyter"
+    runtime.mkdir(parents=True, exist_ok=True)
+    name = install_kernelspec(data, scratch, runtime, Limits(memory_bytes=memory_bytes))
+    os.environ["JUPYTER_PATH"] = str(data)
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
+    config = Config()
+    config.Execute.kernel_name = name
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(runtime / "kernel")
+    config.KernelManager.connection_file = str(runtime / "kernel.json")
+    return config
+
+
+def _worker(argv: list[str] | None = None) -> int:
+    """The worker process: autograde one submission, write the result file."""
+    from fashion_lessons.course import autograde_submission, open_grading
+
+    parser = argparse.ArgumentParser(prog="python -m fashion_lessons.isolation")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("student")
+    parser.add_argument("assignment")
+    parser.add_argument("--no-sandbox", action="store_true")
+    parser.add_argument("--memory-bytes", type=int, default=IsolationOptions.memory_bytes)
+    parser.add_argument("--cell-timeout", type=int)
+    args = parser.parse_args(argv)
+    course = open_grading(args.out, GradingOptions(timeout=args.cell_timeout))
+    if not args.no_sandbox:
+        course.config.merge(
+            _sandbox_config(course, args.student, args.assignment, args.memory_bytes)
+        )
+    result = autograde_submission(course, args.student, args.assignment)
+    state = _state(course.out, args.student, args.assignment)
+    temporary = state / "result.json.tmp"
+    temporary.write_text(json.dumps({"score": result.score, "reason": result.reason}))
+    os.replace(temporary, state / "result.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_worker())

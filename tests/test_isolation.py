@@ -1,0 +1,110 @@
+"""Grading in killable worker processes: sandbox, wall-clock limit, journal and resume."""
+
+from __future__ import annotations
+
+import shutil
+
+import nbformat
+import psutil
+import pytest
+from conftest import REPO
+
+from fashion_lessons import course, isolation
+
+ASSIGNMENT = "02-scale-pixels"
+NOTEBOOK = "scale_pixels.ipynb"
+SPIN = "def scale_pixels(images):\n    while True:\n        pass\n"
+WHO_AM_I = (
+    "import os\nprint('uid', os.getuid())\n"
+    "def scale_pixels(images):\n    return (images / 255).astype('float32')\n"
+)
+
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+
+
+def _answer(code: str):
+    notebook = nbformat.read(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    (cell,) = [
+        c
+        for c in notebook.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "scale_pixels"
+    ]
+    cell.source = code
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    """A grading folder with four students of one assignment, collected, not yet graded."""
+    submissions = tmp_path_factory.mktemp("submissions")
+    for student, notebook in {
+        "ref": nbformat.read(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4),
+        "blank": nbformat.read(REPO / "exercises" / ASSIGNMENT / NOTEBOOK, as_version=4),
+        "spin": _answer(SPIN),
+        "whoami": _answer(WHO_AM_I),
+    }.items():
+        folder = submissions / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / NOTEBOOK)
+    prepared = course.prepare_grading(tmp_path_factory.mktemp("grading") / "out")
+    course.collect_submissions(submissions, prepared)
+    return prepared
+
+
+def test_kernels_run_sandboxed_as_an_unprivileged_user(graded_course):
+    result = isolation.autograde_isolated(graded_course, "whoami", ASSIGNMENT)
+    assert result.score == result.max_score > 0, result.reason
+    graded = nbformat.read(
+        graded_course.out / "autograded" / "whoami" / ASSIGNMENT / NOTEBOOK, as_version=4
+    )
+    printed = [
+        output.get("text", "")
+        for cell in graded.cells
+        for output in cell.get("outputs", [])
+        if "uid" in output.get("text", "")
+    ]
+    assert printed == ["uid 1000\n"]
+
+
+def test_wall_clock_limit_kills_the_worker_and_its_kernel(graded_course):
+    options = isolation.IsolationOptions(wall_clock_s=20)
+    result = isolation.autograde_isolated(graded_course, "spin", ASSIGNMENT, options)
+    assert result.score == 0 and "wall-clock limit of 20 s" in result.reason
+    assert result.seconds < 60
+    leftovers = [
+        p.info["cmdline"]
+        for p in psutil.process_iter(["cmdline"])
+        if p.info["cmdline"] and str(graded_course.out) in " ".join(p.info["cmdline"])
+    ]
+    assert leftovers == []
+    # Nothing half-graded stays in the gradebook.
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(graded_course.db_url, "fashion-lessons") as gradebook:
+        with pytest.raises(MissingEntry):
+            gradebook.find_submission(ASSIGNMENT, "spin")
+
+
+def test_parallel_grading_is_journaled_and_resumes_without_regrading(graded_course):
+    pairs = [("ref", ASSIGNMENT), ("blank", ASSIGNMENT)]
+    first = isolation.grade_all(graded_course, pairs, run_id="run-1", workers=2)
+    assert [r.student_id for r in first] == ["ref", "blank"]
+    assert first[0].score == first[0].max_score > 0 and first[1].score == 0
+    lines = []
+    again = isolation.grade_all(
+        graded_course, pairs, run_id="run-1", workers=2, progress=lines.append
+    )
+    assert again == first  # read back from the journal, seconds included: nothing re-ran
+    assert lines == ["resuming: 2 of 2 submissions already graded"]
+    # A torn last line (a kill mid-write) is ignored, not fatal.
+    journal = graded_course.out / isolation.STATE_DIR / isolation.JOURNAL
+    with open(journal, "a") as stream:
+        stream.write('{"run_id": "run-1", "student_id": "ref"')
+    assert isolation.read_journal(graded_course.out, "run-1").keys() == set(pairs)
+
+
+def test_fingerprint_changes_with_content(tmp_path):
+    (tmp_path / "a").write_text("1")
+    before = isolation.fingerprint(tmp_path)
+    (tmp_path / "a").write_text("2")
+    assert isolation.fingerprint(tmp_path) != before

@@ -57,6 +57,15 @@ lint: install
 train: install
 	$(BIN)/fashion-lessons train --epochs 5 --seed 0
 
+# Regenerates exercises/ from solutions/ through nbgrader (byte-identical on a rerun).
+release: install
+	$(BIN)/fashion-lessons release
+
+# make grade SUBMISSIONS=folder/of/<student>/<assignment>/<notebook>.ipynb OUT=grading-output
+grade: install
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSIONS=dir OUT=dir"; exit 2; }
+	$(BIN)/fashion-lessons grade "$(SUBMISSIONS)" --out "$(OUT)"
+
 # Executes every lesson; unchanged pages come from the execution cache in _build/.
 book: install
 	$(BIN)/jupyter-book build --warningiserror --keep-going .

@@ -191,8 +191,12 @@ def activation_name(activation) -> str:
     return "other"
 
 
-def check_model_io(model, name: str = "build_model()"):
-    """Check that ``model`` takes (n, 28, 28) images and returns (n, 10) probabilities."""
+def check_model_io(model, name: str = "build_model()", probabilities: bool = True):
+    """Check that ``model`` takes (n, 28, 28) images and returns (n, 10) outputs.
+
+    With ``probabilities`` (the default) the outputs must also be non-negative and sum
+    to 1 for each image, as a softmax layer's do.
+    """
     _check_is_model(model, name)
     images = np.random.default_rng(0).random((4, *IMAGE_SHAPE), dtype=np.float32)
     try:
@@ -207,10 +211,11 @@ def check_model_io(model, name: str = "build_model()"):
             f"for 4 images of 28×28 the model of {name} should output shape (4, 10), one "
             f"score per class, found {output.shape}"
         )
-    if (output < 0).any() or not np.allclose(output.sum(axis=1), 1.0, atol=1e-4):
+    sums_to_one = np.allclose(output.sum(axis=1), 1.0, atol=1e-4)
+    if probabilities and ((output < 0).any() or not sums_to_one):
         raise AssertionError(
             f"the outputs of {name} should be probabilities (non-negative, summing to 1 "
-            f"per image); the first row is {np.round(output[0], 3).tolist()}. "
+            f"per image); the first row is {[round(float(v), 3) for v in output[0]]}. "
             "Does the last layer use the softmax activation?"
         )
 
@@ -306,8 +311,9 @@ def check_compiled(model, name: str = "build_model()"):
     except Exception as error:
         raise AssertionError(
             f"evaluating the model of {name} on integer labels 0–9 failed with "
-            f"{type(error).__name__}: {str(error)[:300]}. The labels are integers, not "
-            "one-hot vectors: use sparse categorical cross-entropy."
+            f"{type(error).__name__}: {str(error)[:300]}. Check the compile arguments: "
+            "loss='sparse_categorical_crossentropy' (the labels are integers 0–9, not one-hot "
+            "vectors) and metrics=['accuracy']."
         ) from error
     probabilities = np.asarray(model.predict(images, verbose=0), dtype=np.float64)
     picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
@@ -320,7 +326,7 @@ def check_compiled(model, name: str = "build_model()"):
             "loss='sparse_categorical_crossentropy'"
         )
     expected_accuracy = float(np.mean(np.argmax(probabilities, axis=1) == labels))
-    accuracies = {key: float(value) for key, value in results.items() if "accuracy" in key}
+    accuracies = {key: float(value) for key, value in results.items() if "acc" in key}
     if not any(np.isclose(value, expected_accuracy) for value in accuracies.values()):
         raise AssertionError(
             f"the model of {name} should report accuracy while training and evaluating, "

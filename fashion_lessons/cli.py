@@ -77,6 +77,41 @@ def command_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_release(args: argparse.Namespace) -> int:
+    """Regenerate exercises/ from solutions/ through nbgrader."""
+    from fashion_lessons.course import release
+
+    for path in release():
+        print(f"wrote {path}")
+    return 0
+
+
+def command_check(args: argparse.Namespace) -> int:
+    """Run a filled-in exercise in a fresh kernel; print every test's verdict and points."""
+    from fashion_lessons.course import GradingOptions, check_notebook, format_check_report
+
+    print(f"running {args.notebook} from top to bottom in a fresh kernel ...", flush=True)
+    report = check_notebook(args.notebook, options=GradingOptions(timeout=args.timeout))
+    print(format_check_report(report))
+    return 0 if report.passed else 1
+
+
+def command_grade(args: argparse.Namespace) -> int:
+    """Grade SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb into OUT."""
+    from fashion_lessons.course import GradingOptions, grade
+
+    options = GradingOptions(kernel_name=args.kernel, timeout=args.timeout)
+    report = grade(
+        args.submissions, args.out, options=options, progress=lambda line: print(line, flush=True)
+    )
+    print()
+    print(report.summary)
+    print(f"\ngrades:    {report.grades_csv}")
+    print(f"feedback:  {report.out / 'feedback'}")
+    print(f"histogram: {report.histogram}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fashion-lessons",
@@ -102,6 +137,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(run=command_train)
 
+    release = commands.add_parser(
+        "release", help="regenerate exercises/ from solutions/ (instructors)"
+    )
+    release.set_defaults(run=command_release)
+
+    check = commands.add_parser(
+        "check", help="run a filled-in exercise and show each test's verdict (students)"
+    )
+    check.add_argument("notebook", help="the exercise notebook (.ipynb) to check")
+    check.add_argument("--timeout", type=int, help="seconds a cell may run (default: config)")
+    check.set_defaults(run=command_check)
+
+    grade = commands.add_parser(
+        "grade", help="autograde a folder of submissions into OUT (instructors)"
+    )
+    grade.add_argument(
+        "submissions", help="folder of <student_id>/<assignment_id>/<notebook>.ipynb"
+    )
+    grade.add_argument(
+        "--out", required=True, help="output folder: gradebook, feedback, grades.csv"
+    )
+    grade.add_argument("--kernel", help="Jupyter kernel to run submissions in (default: config)")
+    grade.add_argument("--timeout", type=int, help="seconds a cell may run (default: config)")
+    grade.set_defaults(run=command_grade)
+
     return parser
 
 
@@ -111,6 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except DataError as error:
+        _print_error(str(error))
+        return 2
+    except Exception as error:
+        from fashion_lessons.course import CourseError
+
+        if not isinstance(error, CourseError):
+            raise
         _print_error(str(error))
         return 2
     except KeyboardInterrupt:

@@ -143,7 +143,12 @@ def _run(app) -> tuple[bool, str]:
 def _last_error(log: str) -> str:
     """The most telling line of an nbgrader error log, for a one-line reason."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
+    if any("DeadKernelError" in line for line in lines):
+        return "the kernel died (the notebook crashed Python or ran out of memory)"
     for line in reversed(lines):
+        # nbgrader's own closing exception only says "see the above traceback"
+        if "NbGraderException" in line:
+            continue
         if re.match(r"^[\w.]*(Error|Exception|Interrupt)\b:?", line):
             return line[:300]
     errors = [line for line in lines if line.startswith("[ERROR]")]

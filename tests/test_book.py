@@ -1,0 +1,627 @@
+"""The course website: built for real, checked as HTML and in a real browser.
+
+A session fixture builds the book with ``jupyter-book build`` when ``_build/html`` is
+missing or older than the book's sources (``make test`` builds it first anyway). The
+browser tests drive Debian's Chromium through Playwright against a local HTTP server;
+requests to any other host are blocked, and only the console errors those blocked
+requests cause are ignored.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import http.server
+import json
+import os
+import re
+import subprocess
+import threading
+import urllib.parse
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD = REPO / "_build"
+SITE = BUILD / "html"
+CHROMIUM = Path("/usr/bin/chromium")
+
+# The pages in reading order: (source name, words the page title must contain).
+PAGES = [
+    ("welcome", "Welcome"),
+    ("docker", "Docker"),
+    ("load", "Load"),
+    ("scale", "Scale"),
+    ("model", "Build the model"),
+    ("train", "Train, evaluate, predict"),
+    ("overfitting", "overfitting"),
+    ("dropout", "dropout"),
+    ("exercises", "Graded exercises"),
+    ("instructors", "instructors"),
+    ("references", "References"),
+]
+EXECUTABLE = ["load", "scale", "model", "train", "overfitting", "dropout"]
+
+
+def _sources() -> list[Path]:
+    return [
+        REPO / "_config.yml",
+        REPO / "_toc.yml",
+        REPO / "references.bib",
+        *sorted((REPO / "book").rglob("*.md")),
+        *sorted((REPO / "book" / "_ext").glob("*.py")),
+    ]
+
+
+def _site_is_stale() -> bool:
+    outputs = list(SITE.rglob("*.html")) if SITE.is_dir() else []
+    if not outputs or not (SITE / "index.html").exists():
+        return True
+    newest_output = max(path.stat().st_mtime for path in outputs)
+    return max(path.stat().st_mtime for path in _sources()) > newest_output
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    """The built site, rebuilt (warnings are errors) when missing or out of date."""
+    if _site_is_stale():
+        result = subprocess.run(
+            [
+                str(REPO / ".venv" / "bin" / "jupyter-book"),
+                "build",
+                "--warningiserror",
+                "--keep-going",
+                ".",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+            timeout=900,
+        )
+        assert result.returncode == 0, (
+            f"book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+    assert (SITE / "index.html").is_file()
+    return SITE
+
+
+class _Collector(HTMLParser):
+    """Collects <img> and <a> attributes, element ids and visible text of one page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict[str, str | None]] = []
+        self.links: list[dict[str, str | None]] = []
+        self.ids: set[str] = set()
+        self.text: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "id" in attributes:
+            self.ids.add(attributes["id"])
+        if tag == "img":
+            self.images.append(attributes)
+        elif tag == "a":
+            self.links.append(attributes)
+        elif tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text.append(data)
+
+
+@functools.cache
+def _parse(path: Path) -> _Collector:
+    collector = _Collector()
+    collector.feed(path.read_text(encoding="utf-8"))
+    return collector
+
+
+def _page_text(path: Path) -> str:
+    return re.sub(r"\s+", " ", html.unescape("".join(_parse(path).text)))
+
+
+# --- the build ------------------------------------------------------------------------
+
+
+def test_toc_lists_the_eleven_pages_in_order(site):
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    files = [toc["root"]] + [chapter["file"] for chapter in toc["chapters"]]
+    assert files == [f"book/{name}" for name, _ in PAGES]
+
+
+def test_every_page_is_built_with_its_title_in_the_navigation(site):
+    navigation = _page_text(site / "book" / "welcome.html")
+    positions = []
+    for name, title in PAGES:
+        page = site / "book" / f"{name}.html"
+        assert page.is_file(), f"{page} was not built"
+        heading = re.search(r"<h1>(.*?)<", page.read_text(encoding="utf-8"), re.S)
+        assert heading and title.lower() in heading.group(1).lower(), (name, heading)
+        positions.append(navigation.find(html.unescape(heading.group(1)).strip()))
+    assert all(position >= 0 for position in positions)
+    assert positions[1:] == sorted(positions[1:]), "sidebar order differs from the toc"
+
+
+@pytest.mark.parametrize("name", EXECUTABLE)
+def test_lessons_were_executed_without_errors(site, name):
+    notebook = json.loads((BUILD / "jupyter_execute" / "book" / f"{name}.ipynb").read_text())
+    code_cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert code_cells, f"{name} has no code cells"
+    outputs = [output for cell in code_cells for output in cell.get("outputs", [])]
+    assert outputs, f"{name} was not executed"
+    errors = [output for output in outputs if output["output_type"] == "error"]
+    assert not errors, f"{name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+
+
+# --- numbers come from the run ----------------------------------------------------------
+
+
+def _glued(name: str) -> dict[str, str]:
+    """The text/plain value of every glued variable of an executed lesson."""
+    notebook = json.loads((BUILD / "jupyter_execute" / "book" / f"{name}.ipynb").read_text())
+    values = {}
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            record = output.get("metadata", {}).get("scrapbook")
+            if record:
+                values[record["name"]] = output["data"][record["mime_prefix"] + "text/plain"]
+    return values
+
+
+def test_parameter_count_in_the_prose_is_the_models(site):
+    glued = _glued("model")
+    assert int(glued["total_params"]) == 101_770
+    text = _page_text(site / "book" / "model.html")
+    assert "= 101,770" in text
+    assert "784 · 128 = 100,352 weights" in text
+
+
+def test_dropout_table_shows_the_cached_experiment(site):
+    results = {}
+    for file in (BUILD / "experiments").glob("experiment-*.json"):
+        stored = json.loads(file.read_text())
+        results[stored["config"]["dropout_rate"]] = stored
+    assert {0.0, 0.2, 0.5} <= set(results)
+    text = _page_text(site / "book" / "dropout.html")
+    for rate, label in ((0.0, "0"), (0.2, "0.2"), (0.5, "0.5")):
+        stored = results[rate]
+        row = (
+            f"| {label} | {stored['history']['accuracy'][-1]:.3f} | {stored['train_accuracy']:.3f}"
+            f" | {stored['validation_accuracy']:.3f} | {stored['test_accuracy']:.3f}"
+            f" | {stored['train_accuracy'] - stored['test_accuracy']:.3f} |"
+        )
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert " ".join(cells) in text, f"dropout table row for rate {label} not found: {cells}"
+
+
+def test_training_page_numbers_come_from_its_run(site):
+    glued = _glued("train")
+    text = _page_text(site / "book" / "train.html")
+    assert f"to {float(glued['train_accuracy']):.3f} in the last" in text
+    assert f"classifies {float(glued['test_accuracy']):.1%} of the test images" in text
+    # Seeded 5 epochs at batch size 32 on the full data: the seed's story.
+    assert 0.86 < float(glued["train_accuracy"]) < 0.92
+    assert 0.84 < float(glued["test_accuracy"]) < 0.90
+
+
+def _prose(markdown: str) -> str:
+    """Markdown without front matter, code cells, code spans and glue roles."""
+    markdown = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.S)
+    markdown = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    markdown = re.sub(r"\{glue:[a-z]+\}`[^`]*`", "", markdown)
+    markdown = re.sub(r"\{cite:[a-z]+\}`[^`]*`", "", markdown)
+    return re.sub(r"`[^`]*`", "", markdown)
+
+
+@pytest.mark.parametrize("name", EXECUTABLE)
+def test_no_measured_number_is_typed_into_the_prose(name):
+    prose = _prose((REPO / "book" / f"{name}.md").read_text())
+    typed = re.findall(r"\b0\.\d{3,}\b|\b\d+(?:\.\d+)?\s?%", prose)
+    assert not typed, f"{name}.md types measured numbers into prose, glue them: {typed}"
+
+
+def test_the_typed_number_check_can_fail():
+    assert re.findall(r"\b0\.\d{3,}\b", _prose("Test accuracy is 0.866 here.\n"))
+
+
+# --- figures, buttons, references -----------------------------------------------------
+
+
+def _html_pages(site: Path) -> list[Path]:
+    return sorted(path for path in site.rglob("*.html") if "_static" not in path.parts)
+
+
+def test_every_image_has_alt_text(site):
+    checked = 0
+    for page in _html_pages(site):
+        for image in _parse(page).images:
+            checked += 1
+            assert (image.get("alt") or "").strip(), (
+                f"{page.name}: <img src={image.get('src', '')[:60]}> has no alt"
+            )
+    figures = sum(
+        1
+        for image in _parse(site / "book" / "dropout.html").images
+        if image["src"].startswith("data:image/png")
+    )
+    assert figures >= 1 and checked >= 20
+
+
+@pytest.mark.parametrize("name", EXECUTABLE)
+def test_launch_and_download_buttons_point_at_the_page(site, name):
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    repository = config["repository"]["url"].rstrip("/")
+    org_repo = repository.removeprefix("https://github.com/")
+    hrefs = [link.get("href") or "" for link in _parse(site / "book" / f"{name}.html").links]
+    binder = [href for href in hrefs if href.startswith(config["launch_buttons"]["binderhub_url"])]
+    assert binder == [
+        f"https://mybinder.org/v2/gh/{org_repo}/{config['repository']['branch']}?urlpath=tree/book/{name}.md"
+    ]
+    assert (REPO / "book" / f"{name}.md").is_file()
+    downloads = {href for href in hrefs if href.startswith("../_sources/")}
+    assert {f"../_sources/book/{name}.md", f"../_sources/book/{name}.ipynb"} <= downloads
+    assert any(href.startswith(repository) for href in hrefs), "no repository button"
+
+
+@pytest.mark.parametrize("name", EXECUTABLE)
+def test_colab_button_opens_this_pages_notebook(site, name):
+    import jupytext
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    org_repo = config["repository"]["url"].rstrip("/").removeprefix("https://github.com/")
+    branch = config["sphinx"]["config"]["colab_notebook_branch"]
+    hrefs = [link.get("href") or "" for link in _parse(site / "book" / f"{name}.html").links]
+    colab = [href for href in hrefs if href.startswith("https://colab.research.google.com/")]
+    assert colab == [
+        f"https://colab.research.google.com/github/{org_repo}/blob/{branch}/_sources/book/{name}.ipynb"
+    ]
+    # The linked notebook is this page's source, as published with the site.
+    published = json.loads((site / "_sources" / "book" / f"{name}.ipynb").read_text())
+    source = jupytext.read(REPO / "book" / f"{name}.md")
+
+    def code(cells):
+        return ["".join(cell["source"]).strip() for cell in cells if cell["cell_type"] == "code"]
+
+    assert code(published["cells"]) == code(source.cells)
+
+
+def test_references_page_lists_the_papers(site):
+    text = _page_text(site / "book" / "references.html").lower()
+    for expected in (
+        "Overfitting and Undercomputing in Machine Learning",
+        "ACM Computing Surveys",
+        "Dropout: A Simple Way to Prevent Neural Networks from Overfitting",
+        "Journal of Machine Learning Research",
+        "1708.07747",
+        "Gradient-Based Learning Applied to Document Recognition",
+        "MNIST",
+    ):
+        assert expected.lower() in text, expected
+    assert "references.html#id" in (site / "book" / "dropout.html").read_text(encoding="utf-8")
+
+
+def test_docker_page_explains_every_flag_of_the_seed_command(site):
+    text = _page_text(site / "book" / "docker.html")
+    assert (
+        "docker run -it -u 501 --rm -p 8888:8888 tensorflow/tensorflow:latest-py3-jupyter" in text
+    )
+    for flag in ("-it", "-u 501", "--rm", "-p 8888:8888", "latest-jupyter", "token"):
+        assert flag in text, flag
+
+
+# --- no solutions on the student site ----------------------------------------------------
+
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+# Lines a lesson legitimately shares with a solution: the course's own idioms, which the
+# lessons teach before the exercises ask for them. Anything else found on the site fails.
+COMMON_LINES = {
+    "pass",
+    "raise NotImplementedError()",
+    "model = build_model()",
+    "for label, name in enumerate(CLASS_NAMES):",
+}
+
+
+def _solution_lines() -> set[str]:
+    """Non-trivial lines that only appear inside solution and hidden-test regions.
+
+    Reads every ``solutions/**/*.ipynb``. A line that the notebooks also show outside
+    those regions (a visible test repeating a call, say) is public, not secret.
+    """
+    secret, public = set(), set()
+    for notebook_file in sorted((REPO / "solutions").rglob("*.ipynb")):
+        notebook = json.loads(notebook_file.read_text())
+        for cell in notebook["cells"]:
+            source = cell["source"]
+            source = "".join(source) if isinstance(source, list) else source
+            inside = False
+            for line in source.splitlines():
+                stripped = line.strip()
+                if "BEGIN SOLUTION" in stripped or "BEGIN HIDDEN TESTS" in stripped:
+                    inside = True
+                elif "END SOLUTION" in stripped or "END HIDDEN TESTS" in stripped:
+                    inside = False
+                elif not inside:
+                    public.add(stripped)
+                elif len(stripped) >= 20 and not stripped.startswith("#"):
+                    secret.add(stripped)
+    return secret - public - COMMON_LINES
+
+
+def _site_texts(site: Path) -> dict[Path, str]:
+    files = [
+        path
+        for path in site.rglob("*")
+        if path.is_file()
+        and path.suffix in {".html", ".ipynb", ".md", ".txt", ".js"}
+        and "_static" not in path.parts
+    ]
+    return {
+        path: html.unescape(path.read_text(encoding="utf-8", errors="replace")) for path in files
+    }
+
+
+def _code_blocks(path: Path, text: str) -> list[str]:
+    """The code a published file shows: <pre> blocks, notebook code cells, fenced blocks.
+
+    Prose may name the markers (the instructors' page explains them); code may not.
+    """
+    if path.suffix == ".ipynb":
+        cells = json.loads(text)["cells"]
+        return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+    if path.suffix in {".md", ".txt"}:
+        return re.findall(r"^(?:```|~~~).*?^(?:```|~~~)", text, flags=re.S | re.M)
+    blocks = re.findall(r"<pre\b.*?</pre>", text, flags=re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in blocks]
+
+
+def _marker_leaks(texts: dict[Path, str]) -> list[tuple[str, str]]:
+    return [
+        (path.name, marker)
+        for path, text in texts.items()
+        for block in _code_blocks(path, text)
+        for marker in MARKERS
+        if marker in block
+    ]
+
+
+def test_site_contains_no_solution_markers(site):
+    texts = _site_texts(site)
+    assert len(texts) > 20
+    blocks = [block for path, text in texts.items() for block in _code_blocks(path, text)]
+    assert len(blocks) > 50, "suspiciously little code found on the site"
+    assert not _marker_leaks(texts)
+
+
+def test_site_contains_no_solution_code(site):
+    lines = _solution_lines()
+    if not list((REPO / "solutions").rglob("*.ipynb")):
+        pytest.fail("solutions/ holds no notebooks: the solution-code check would check nothing")
+    assert lines, "solution notebooks exist but no solution lines were extracted"
+    texts = _site_texts(site)
+    leaks = [
+        (path.relative_to(site), line)
+        for path, text in texts.items()
+        for line in lines
+        if line in text
+    ]
+    assert not leaks, f"solution code on the site: {leaks[:5]}"
+
+
+def test_the_solution_check_would_catch_a_leak(tmp_path):
+    code = '<div class="highlight"><pre><span class="c1">### BEGIN SOLUTION</span>\n</pre></div>'
+    (tmp_path / "page.html").write_text("<p>Prose may say `### BEGIN SOLUTION`.</p>" + code)
+    (tmp_path / "prose.html").write_text("<p>Prose may say ### BEGIN HIDDEN TESTS.</p>")
+    leaks = _marker_leaks(_site_texts(tmp_path))
+    assert leaks == [("page.html", "### BEGIN SOLUTION")]
+
+
+# --- in a real browser -------------------------------------------------------------------
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    """``_build/html`` served on 127.0.0.1 at a free port; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install chromium (make install does it as root)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+class _Visit:
+    """One page load with every non-local request blocked and the console recorded."""
+
+    def __init__(self, browser, base: str) -> None:
+        self.base = base
+        self.context = browser.new_context()
+        self.page = self.context.new_page()
+        self.blocked: list[str] = []
+        self.console_errors: list[tuple[str, str]] = []
+        self.page_errors: list[str] = []
+        self.page.route("**/*", self._route)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+
+    def _route(self, route):
+        if route.request.url.startswith(self.base + "/") or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    def _console(self, message):
+        if message.type == "error":
+            self.console_errors.append((message.text, message.location.get("url", "")))
+
+    def unexpected_console_errors(self) -> list[tuple[str, str]]:
+        """Console errors, except 'blocked by client' for a request this visit blocked."""
+        return [
+            (text, url)
+            for text, url in self.console_errors
+            if not ("ERR_BLOCKED_BY_CLIENT" in text and url in self.blocked)
+        ]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _page_urls(site: Path, base: str) -> list[str]:
+    return [f"{base}/{path.relative_to(site).as_posix()}" for path in _html_pages(site)]
+
+
+def test_every_page_loads_cleanly_in_chromium(site, server, browser):
+    urls = _page_urls(site, server)
+    assert len(urls) >= len(PAGES)
+    for url in urls:
+        visit = _Visit(browser, server)
+        try:
+            response = visit.page.goto(url, wait_until="load")
+            assert response is not None and response.status == 200, url
+            visit.page.wait_for_load_state("networkidle")
+            assert not visit.page_errors, f"{url}: uncaught errors {visit.page_errors}"
+            assert not visit.unexpected_console_errors(), (
+                f"{url}: {visit.unexpected_console_errors()}"
+            )
+            broken = visit.page.evaluate(
+                "() => Array.from(document.images)"
+                ".filter(image => !image.complete || image.naturalWidth === 0)"
+                ".map(image => image.src.slice(0, 80))"
+            )
+            assert not broken, f"{url}: images that did not load: {broken}"
+        finally:
+            visit.close()
+
+
+def test_blocked_request_errors_are_the_only_ones_ignored(browser, server):
+    visit = _Visit(browser, server)
+    try:
+        visit.console_errors = [
+            ("Failed to load resource: net::ERR_BLOCKED_BY_CLIENT", "https://cdn.example/x.js"),
+            ("Uncaught TypeError: x is undefined", f"{server}/book/welcome.html"),
+        ]
+        visit.blocked = ["https://cdn.example/x.js"]
+        assert visit.unexpected_console_errors() == [
+            ("Uncaught TypeError: x is undefined", f"{server}/book/welcome.html")
+        ]
+    finally:
+        visit.close()
+
+
+def test_every_internal_link_resolves(site, server, browser):
+    """Every <a href> on the site's own host answers 200, and its #anchor exists there."""
+    visit = _Visit(browser, server)
+    pages: dict[str, tuple[int, set[str], list[str]]] = {}
+
+    def fetch(url: str) -> tuple[int, set[str], list[str]]:
+        if url not in pages:
+            response = visit.context.request.get(url)
+            ids, hrefs = set(), []
+            if response.ok and response.headers.get("content-type", "").startswith("text/html"):
+                collector = _Collector()
+                collector.feed(response.text())
+                ids = collector.ids
+                hrefs = [link["href"] for link in collector.links if link.get("href")]
+            pages[url] = (response.status, ids, hrefs)
+        return pages[url]
+
+    problems, checked = [], 0
+    try:
+        for url in _page_urls(site, server):
+            for href in fetch(url)[2]:
+                absolute = urllib.parse.urljoin(url, href)
+                if not absolute.startswith(server + "/"):
+                    continue
+                checked += 1
+                target, _, fragment = absolute.partition("#")
+                status, ids, _ = fetch(target)
+                if status != 200:
+                    problems.append(f"{url} -> {href}: HTTP {status}")
+                elif fragment and ids and urllib.parse.unquote(fragment) not in ids:
+                    problems.append(f"{url} -> {href}: no element with id {fragment!r}")
+    finally:
+        visit.close()
+    assert checked > 100, f"suspiciously few internal links were checked ({checked})"
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_the_link_check_would_catch_a_broken_link(server, browser):
+    visit = _Visit(browser, server)
+    try:
+        assert visit.context.request.get(f"{server}/book/no-such-page.html").status == 404
+    finally:
+        visit.close()
+
+
+def test_search_finds_dropout(server, browser):
+    visit = _Visit(browser, server)
+    try:
+        visit.page.goto(f"{server}/search.html?q=dropout", wait_until="load")
+        results = visit.page.locator("#search-results ul.search li a")
+        results.first.wait_for(timeout=20_000)
+        hrefs = results.evaluate_all("links => links.map(link => link.getAttribute('href'))")
+        assert any("book/dropout.html" in href for href in hrefs), hrefs
+        assert not visit.unexpected_console_errors()
+    finally:
+        visit.close()
+
+
+def test_colab_button_in_the_browser_points_at_the_dropout_notebook(server, browser):
+    visit = _Visit(browser, server)
+    try:
+        visit.page.goto(f"{server}/book/dropout.html", wait_until="load")
+        link = visit.page.locator("a[href*='colab.research.google.com']")
+        assert link.count() == 1
+        href = link.get_attribute("href")
+        notebook = href.split("/blob/", 1)[1].split("/", 1)[1]
+        assert notebook == "_sources/book/dropout.ipynb"
+        response = visit.context.request.get(f"{server}/{notebook}")
+        assert response.ok
+        assert any(
+            "dropout_experiment" in "".join(cell["source"]) for cell in response.json()["cells"]
+        )
+    finally:
+        visit.close()

@@ -1,0 +1,139 @@
+"""The package code the book relies on: cached experiments and figures shown with alt text.
+
+Training here is real but small: a few thousand real images for two epochs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from fashion_lessons import plots
+from fashion_lessons.experiments import (
+    ExperimentConfig,
+    ExperimentResult,
+    dropout_experiment,
+    run_experiment,
+)
+from fashion_lessons.preprocess import scale_images
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SMALL = {"epochs": 2, "batch_size": 64, "seed": 0, "validation_size": 1000}
+
+
+@pytest.fixture(scope="module")
+def small(fashion):
+    """4,000 scaled training images (the last 1,000 validate) and 2,000 test images."""
+    (x_train, y_train), (x_test, y_test) = fashion
+    return scale_images(x_train[:4000]), y_train[:4000], scale_images(x_test[:2000]), y_test[:2000]
+
+
+@pytest.fixture(scope="module")
+def cached_run(small, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("experiments")
+    first = run_experiment(*small, ExperimentConfig(**SMALL), cache_dir=cache)
+    return cache, first
+
+
+def test_a_run_trains_and_measures(cached_run):
+    _, result = cached_run
+    assert isinstance(result, ExperimentResult) and not result.cached
+    assert len(result.history["accuracy"]) == len(result.history["val_accuracy"]) == 2
+    assert result.validation_accuracy == result.history["val_accuracy"][-1]
+    for accuracy in (result.train_accuracy, result.test_accuracy, result.validation_accuracy):
+        assert 0.6 < accuracy <= 1.0  # well above chance (0.1) after two epochs
+    assert result.gap == pytest.approx(result.train_accuracy - result.test_accuracy)
+    assert result.fit_train_accuracy == result.history["accuracy"][-1]
+    assert result.seconds > 0
+
+
+def test_a_second_run_reads_the_cache(cached_run, small):
+    cache, first = cached_run
+    files = list(cache.glob("experiment-*.json"))
+    assert [file.name for file in files] == [f"experiment-{first.config.key()}.json"]
+    again = run_experiment(*small, ExperimentConfig(**SMALL), cache_dir=cache)
+    assert again.cached
+    assert again.history == first.history
+    assert (again.train_accuracy, again.test_accuracy) == (
+        first.train_accuracy,
+        first.test_accuracy,
+    )
+
+
+def test_the_cache_key_covers_every_setting():
+    keys = {
+        ExperimentConfig().key(),
+        ExperimentConfig(dropout_rate=0.2).key(),
+        ExperimentConfig(epochs=21).key(),
+        ExperimentConfig(batch_size=32).key(),
+        ExperimentConfig(seed=1).key(),
+        ExperimentConfig(validation_size=5000).key(),
+        ExperimentConfig(hidden_units=64).key(),
+        ExperimentConfig(learning_rate=0.01).key(),
+    }
+    assert len(keys) == 8
+    assert ExperimentConfig().key() == ExperimentConfig().key()
+
+
+def test_a_damaged_cache_file_is_recomputed_not_used(small, tmp_path):
+    config = ExperimentConfig(**{**SMALL, "epochs": 1})
+    file = tmp_path / f"experiment-{config.key()}.json"
+    file.write_text('{"config": ')  # a half-written file
+    result = run_experiment(*small, config, cache_dir=tmp_path)
+    assert not result.cached
+    assert json.loads(file.read_text())["test_accuracy"] == result.test_accuracy
+    assert not list(tmp_path.glob("*.tmp")), "a temporary file was left behind"
+
+
+def test_a_cache_file_for_other_settings_is_not_used(small, tmp_path):
+    config = ExperimentConfig(**{**SMALL, "epochs": 1})
+    file = tmp_path / f"experiment-{config.key()}.json"
+    other = dict(ExperimentConfig(**SMALL).__dict__)
+    file.write_text(json.dumps({"config": other, "history": {}, "train_accuracy": 1.0}))
+    assert not run_experiment(*small, config, cache_dir=tmp_path).cached
+
+
+def test_unscaled_images_are_refused_with_a_hint(fashion):
+    (x_train, y_train), (x_test, y_test) = fashion
+    with pytest.raises(ValueError, match="scale_images"):
+        run_experiment(x_train[:2000], y_train[:2000], x_test[:100], y_test[:100])
+
+
+def test_labels_must_match_images(small):
+    x_train, y_train, x_test, y_test = small
+    with pytest.raises(ValueError, match="differ in length"):
+        run_experiment(x_train, y_train[:-1], x_test, y_test, ExperimentConfig(**SMALL))
+
+
+def test_dropout_experiment_shares_every_setting_but_the_rate(small, cached_run):
+    cache, first = cached_run
+    results = dropout_experiment(*small, rates=(0.0, 0.5), cache_dir=cache, **SMALL)
+    assert list(results) == [0.0, 0.5]
+    assert results[0.0].cached and results[0.0].history == first.history
+    assert not results[0.5].cached
+    assert results[0.5].config == ExperimentConfig(dropout_rate=0.5, **SMALL)
+
+
+def test_as_image_shows_the_png_with_the_figures_alt_text(fashion):
+    (x_train, y_train), _ = fashion
+    figure = plots.plot_image_grid(x_train, y_train, rows=2, columns=2)
+    shown = plots.as_image(figure)
+    assert shown.alt_text == figure.alt_text and shown.alt_text
+    assert shown._repr_png_().startswith(PNG_SIGNATURE)
+    markup = shown._repr_html_()
+    encoded = markup.split('src="data:image/png;base64,', 1)[1].split('"', 1)[0]
+    assert base64.b64decode(encoded) == shown.png
+    assert 'alt="A 2 by 2 grid' in markup
+
+
+def test_as_image_escapes_the_alt_text():
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    figure.add_subplot().plot(np.arange(3))
+    figure.alt_text = 'A "quoted" <tag> & more'
+    markup = plots.as_image(figure)._repr_html_()
+    assert 'alt="A &quot;quoted&quot; &lt;tag&gt; &amp; more"' in markup

@@ -168,15 +168,14 @@ def test_lessons_were_executed_without_errors(site, name):
 
 
 def _glued(name: str) -> dict[str, str]:
-    """The text/plain value of every glued variable of an executed lesson."""
-    notebook = json.loads((BUILD / "jupyter_execute" / "book" / f"{name}.ipynb").read_text())
-    values = {}
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            record = output.get("metadata", {}).get("scrapbook")
-            if record:
-                values[record["name"]] = output["data"][record["mime_prefix"] + "text/plain"]
-    return values
+    """The text/plain value of every glued variable of an executed lesson.
+
+    myst-nb moves glue outputs out of the executed notebook into ``<page>.glue.json``.
+    """
+    file = BUILD / "jupyter_execute" / "book" / f"{name}.glue.json"
+    return {
+        key: output["data"]["text/plain"] for key, output in json.loads(file.read_text()).items()
+    }
 
 
 def test_parameter_count_in_the_prose_is_the_models(site):

@@ -124,6 +124,26 @@ def _nbgrader_environment() -> Iterator[None]:
         os.environ["PATH"] = old
 
 
+@contextlib.contextmanager
+def _kernel_stderr_discarded() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null while kernels run, then restore it.
+
+    A kernel inherits it, and TensorFlow writes its C++ log lines straight to it besides
+    sending them to the notebook; the terminal of `fashion-lessons check` needs neither.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _quiet_logger(name: str) -> logging.Logger:
     """A logger that nbgrader's apps write to; captured, never printed."""
     logger = logging.getLogger(f"fashion_lessons.nbgrader.{name}")
@@ -392,6 +412,7 @@ def check_notebook(
         _nbgrader_environment(),
         utils.setenv(NBGRADER_VALIDATING="1", NBGRADER_EXECUTION="validate"),
         utils.chdir(str(path.parent)),
+        _kernel_stderr_discarded(),
     ):
         try:
             for step in (CheckCellMetadata, ClearOutput, Execute, IgnorePattern):

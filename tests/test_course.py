@@ -462,3 +462,23 @@ def test_header_is_in_every_exercise():
     for assignment in ASSIGNMENTS:
         notebook = json.loads(_exercise(assignment).read_text(encoding="utf-8"))
         assert notebook["cells"][: len(header["cells"])] == header["cells"]
+
+
+@pytest.mark.slow
+def test_a_cell_that_times_out_costs_its_tests_and_is_reported(tmp_path):
+    """A function that never returns: its tests time out and score 0, the others count."""
+    submissions = tmp_path / "submissions"
+    looping = "def class_name(label):\n    while True:\n        pass\n"
+    _hand_in(
+        submissions,
+        "looper",
+        "01-load-data",
+        _with_answer(_solution("01-load-data"), "class_name", looping),
+    )
+    grading = course.prepare_grading(tmp_path / "out", options=course.GradingOptions(timeout=8))
+    course.collect_submissions(submissions, grading)
+    result = course.autograde_submission(grading, "looper", "01-load-data")
+    # class_name's two test cells (2 of 8 points) time out; class_counts and describe_images pass
+    assert (result.score, result.max_score) == (6, 8), result
+    assert "test_class_name_values timed out" in result.reason, result
+    assert "test_class_name_errors timed out" in result.reason, result

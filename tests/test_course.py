@@ -347,8 +347,8 @@ def test_broken_submissions_score_zero_with_a_reason(grades):
     invalid = grades["broken", "01-load-data"]
     assert _score(invalid)[0] == 0 and "not a valid Jupyter notebook" in invalid["reason"]
     died = grades["broken", "02-scale-pixels"]
-    assert _score(died)[0] == 0 and "autograding failed" in died["reason"]
-    assert "the kernel died" in died["reason"], died
+    assert _score(died)[0] == 0
+    assert re.search(r"kernel|died", died["reason"], flags=re.I), died
     missing = grades["broken", "03-build-model"]
     assert _score(missing) == (0, _score(grades["ref", "03-build-model"])[1])
     assert missing["reason"] == "no submission"
@@ -365,7 +365,9 @@ def test_outputs_feedback_summary_and_histogram(graded, grades):
     summary = (out / "summary.txt").read_text(encoding="utf-8")
     assert "student" in summary and "ref" in summary and "mean" in summary
     assert summary in stdout
-    assert "[1/30] blank 01-load-data" in stdout and "[30/30]" in stdout
+    progress = re.findall(r"^\[(\d+)/30\] (\S+) (\S+): ", stdout, flags=re.M)
+    assert len(progress) == 30, stdout  # one progress line per student × assignment
+    assert {(student, assignment) for _, student, assignment in progress} == set(grades)
     assert "ignored broken/99-unknown" in stdout
     assert not list(out.glob(".grades-*")), "a temporary grades file was left behind"
 

@@ -98,11 +98,27 @@ def command_check(args: argparse.Namespace) -> int:
 
 def command_grade(args: argparse.Namespace) -> int:
     """Grade SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb into OUT."""
-    from fashion_lessons.course import GradingOptions, grade
+    from fashion_lessons.course import CourseError, GradingOptions, grade
+    from fashion_lessons.isolation import IsolationOptions
 
+    if args.kernel and not args.no_sandbox:
+        raise CourseError("--kernel chooses an unsandboxed kernel; add --no-sandbox with it")
     options = GradingOptions(kernel_name=args.kernel, timeout=args.timeout)
+    isolation_options = IsolationOptions(
+        sandbox=not args.no_sandbox,
+        wall_clock_s=args.wall_clock,
+        memory_bytes=int(args.memory_gib * 2**30),
+    )
+    if args.no_sandbox:
+        print("warning: grading WITHOUT the sandbox: students' code runs with your rights")
     report = grade(
-        args.submissions, args.out, options=options, progress=lambda line: print(line, flush=True)
+        args.submissions,
+        args.out,
+        options=options,
+        progress=lambda line: print(line, flush=True),
+        isolation_options=isolation_options,
+        workers=args.workers,
+        fresh=args.fresh,
     )
     print()
     print(report.summary)
@@ -160,6 +176,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--kernel", help="Jupyter kernel to run submissions in (default: config)")
     grade.add_argument("--timeout", type=int, help="seconds a cell may run (default: config)")
+    grade.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions graded in parallel (default: the number of cores)",
+    )
+    grade.add_argument(
+        "--wall-clock",
+        type=float,
+        default=600,
+        help="seconds one submission may take in all, kernel start included (default: 600)",
+    )
+    grade.add_argument(
+        "--memory-gib", type=float, default=4, help="memory cap of each kernel (default: 4)"
+    )
+    grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run students' code unprotected, with your rights (only for trusted work)",
+    )
+    grade.add_argument(
+        "--fresh", action="store_true", help="replace the grades of another run in OUT"
+    )
     grade.set_defaults(run=command_grade)
 
     return parser

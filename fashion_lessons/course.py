@@ -615,10 +615,10 @@ def open_grading(out: Path, options: GradingOptions | None = None) -> GradingCou
     return GradingCourse(out, config, assignments, notebooks, max_scores)
 
 
-def collect_submissions(
-    submissions: Path, course: GradingCourse
+def scan_submissions(
+    submissions: Path, assignments: Sequence[str]
 ) -> tuple[list[str], dict[str, set[str]], list[str]]:
-    """Copy ``SUBMISSIONS/<student>/<assignment>/`` into the course's ``submitted/``.
+    """List ``SUBMISSIONS/<student>/<assignment>/`` without copying anything.
 
     Returns
     -------
@@ -644,14 +644,27 @@ def collect_submissions(
         students.append(student)
         submitted[student] = set()
         for assignment_dir in sorted(student_dir.iterdir()):
-            if assignment_dir.name not in course.assignments or not assignment_dir.is_dir():
+            if assignment_dir.name not in assignments or not assignment_dir.is_dir():
                 ignored.append(f"{student}/{assignment_dir.name}: not an assignment of the course")
                 continue
-            target = course.out / "submitted" / student / assignment_dir.name
-            shutil.copytree(assignment_dir, target)
             submitted[student].add(assignment_dir.name)
     if not students:
         raise CourseError(f"{submissions}: no student folders found")
+    return students, submitted, ignored
+
+
+def collect_submissions(
+    submissions: Path, course: GradingCourse
+) -> tuple[list[str], dict[str, set[str]], list[str]]:
+    """Copy ``SUBMISSIONS/<student>/<assignment>/`` into the course's ``submitted/``.
+
+    Returns what :func:`scan_submissions` returns.
+    """
+    students, submitted, ignored = scan_submissions(submissions, course.assignments)
+    for student in students:
+        for assignment in sorted(submitted[student]):
+            target = course.out / "submitted" / student / assignment
+            shutil.copytree(Path(submissions) / student / assignment, target, symlinks=True)
     return students, submitted, ignored
 
 
@@ -798,6 +811,9 @@ def grade(
     root: Path = COURSE_ROOT,
     options: GradingOptions | None = None,
     progress: Callable[[str], None] | None = None,
+    isolation_options=None,
+    workers: int = 1,
+    fresh: bool = False,
 ) -> GradeReport:
     """Grade a folder of submissions with a fresh gradebook; write grades, feedback, a summary.
 
@@ -814,29 +830,61 @@ def grade(
     options : GradingOptions, optional
     progress : callable, optional
         Called with one line of text per step.
+    isolation_options : fashion_lessons.isolation.IsolationOptions, optional
+        Sandbox (on by default), wall-clock limit per submission, memory cap.
+    workers : int, default 1
+        Submissions graded in parallel.
+    fresh : bool, default False
+        Replace the grades of a different earlier run in ``out``. A rerun with the same
+        solutions and submissions always resumes: what is graded stays graded.
 
     Returns
     -------
     GradeReport
     """
+    from fashion_lessons import isolation
+
     say = progress or (lambda line: None)
     started = time.perf_counter()
-    say(f"building a fresh gradebook from {Path(root) / 'solutions'} in {out}")
-    course = prepare_grading(Path(out), root, options)
-    students, submitted, ignored = collect_submissions(Path(submissions), course)
+    root, out = Path(root).resolve(), Path(out).resolve()
+    _check_dataset()
+    run_id = isolation.fingerprint(root / "solutions", Path(submissions)) + (
+        "" if isolation_options is None or isolation_options.sandbox else "-unsandboxed"
+    )
+    run_file = out / isolation.STATE_DIR / "run_id"
+    if run_file.exists() and run_file.read_text() == run_id:
+        course = open_grading(out, options)
+        students, _, ignored = scan_submissions(Path(submissions), course.assignments)
+        say(f"resuming the grading run in {out}")
+    else:
+        if isolation.read_journal_any(out) and not fresh:
+            raise CourseError(
+                f"{out}: holds grades of another run (other submissions or solutions). "
+                "Grade into a new folder, or pass --fresh to replace them."
+            )
+        say(f"building a fresh gradebook from {root / 'solutions'} in {out}")
+        course = prepare_grading(out, root, options)
+        students, _, ignored = collect_submissions(Path(submissions), course)
+        run_file.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(run_file, run_id)
     for entry in ignored:
         say(f"ignored {entry}")
     pairs = [(s, a) for s in students for a in course.assignments]
-    say(f"{len(students)} students × {len(course.assignments)} assignments")
-    results = []
-    for index, (student, assignment) in enumerate(pairs, start=1):
-        r = autograde_submission(course, student, assignment)
-        results.append(r)
-        note = f" — {r.reason}" if r.reason else ""
-        say(
-            f"[{index}/{len(pairs)}] {student} {assignment}: "
-            f"{_points(r.score)}/{_points(r.max_score)} ({r.seconds:.1f} s){note}"
+    say(f"{len(students)} students × {len(course.assignments)} assignments, {workers} worker(s)")
+    from fashion_lessons.sandbox import SandboxUnavailable
+
+    try:
+        results = isolation.grade_all(
+            course,
+            pairs,
+            run_id,
+            isolation_options or isolation.IsolationOptions(),
+            options,
+            workers=workers,
+            progress=say,
         )
+    except SandboxUnavailable as error:
+        raise CourseError(str(error)) from error
     grades_csv = course.out / GRADES_FILE
     write_grades_csv(results, grades_csv)
     summary = summary_table(results, course.assignments)
@@ -845,6 +893,16 @@ def grade(
     _save_histogram(results, course, histogram)
     say(f"graded {len(pairs)} submissions in {time.perf_counter() - started:.0f} s")
     return GradeReport(course.out, results, grades_csv, histogram, summary, ignored)
+
+
+def _check_dataset() -> None:
+    """Stop before grading when the dataset is broken: it would zero the whole class."""
+    from fashion_lessons.data import DataError, find_data, load_arrays
+
+    try:
+        load_arrays(find_data(download=False))
+    except DataError as error:
+        raise CourseError(f"grading did not start, the dataset is not usable: {error}") from error
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -97,6 +98,9 @@ def autograde_isolated(
     SubmissionResult
     """
     start = time.perf_counter()
+    max_score = course.max_scores[assignment]
+    if not (course.out / "submitted" / student / assignment).is_dir():
+        return SubmissionResult(student, assignment, 0.0, max_score, "no submission", 0.0)
     state = _state(course.out, student, assignment)
     shutil.rmtree(state, ignore_errors=True)
     state.mkdir(parents=True)
@@ -115,7 +119,8 @@ def autograde_isolated(
         command.append("--no-sandbox")
     if grading is not None and grading.timeout:
         command += ["--cell-timeout", str(grading.timeout)]
-    max_score = course.max_scores[assignment]
+    if grading is not None and grading.kernel_name:
+        command += ["--kernel", grading.kernel_name]
 
     def failed(reason: str) -> SubmissionResult:
         forget_submission(course, student, assignment)
@@ -124,9 +129,7 @@ def autograde_isolated(
         )
 
     with open(state / "worker.log", "wb") as log:
-        worker = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
-        )
+        worker = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         try:
             worker.wait(timeout=options.wall_clock_s)
         except subprocess.TimeoutExpired:
@@ -181,6 +184,12 @@ def read_journal(out: Path, run_id: str) -> dict[tuple[str, str], SubmissionResu
     return done
 
 
+def read_journal_any(out: Path) -> bool:
+    """Whether ``out`` holds a journal with any recorded grade."""
+    journal = Path(out) / STATE_DIR / JOURNAL
+    return journal.exists() and journal.stat().st_size > 0
+
+
 def _append_journal(out: Path, run_id: str, result: SubmissionResult) -> None:
     journal = Path(out) / STATE_DIR / JOURNAL
     line = json.dumps({"run_id": run_id, **dataclasses.asdict(result)}) + "\n"
@@ -214,6 +223,10 @@ def grade_all(
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     say = progress or (lambda line: None)
+    if options.sandbox:
+        from fashion_lessons.sandbox import check_sandbox
+
+        check_sandbox()
     done = read_journal(course.out, run_id)
     if done:
         say(f"resuming: {len(done)} of {len(pairs)} submissions already graded")
@@ -248,8 +261,9 @@ def _sandbox_config(course: GradingCourse, student: str, assignment: str, memory
 
     state = _state(course.out, student, assignment)
     scratch = course.out / "autograded" / student / assignment
-    runtime, data = state / "runtime", state / "jupyter"
-    runtime.mkdir(parents=True, exist_ok=True)
+    data = state / "jupyter"
+    # ipc sockets are Unix sockets, whose paths may not exceed 107 bytes: keep it short.
+    runtime = Path(tempfile.mkdtemp(prefix="fl-kernel-"))
     name = install_kernelspec(data, scratch, runtime, Limits(memory_bytes=memory_bytes))
     os.environ["JUPYTER_PATH"] = str(data)
     os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
@@ -261,8 +275,21 @@ def _sandbox_config(course: GradingCourse, student: str, assignment: str, memory
     return config
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the grading process dies (even by ``kill -9``)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent died before the request took effect
+        sys.exit(1)
+
+
 def _worker(argv: list[str] | None = None) -> int:
     """The worker process: autograde one submission, write the result file."""
+    _die_with_parent()
     from fashion_lessons.course import autograde_submission, open_grading
 
     parser = argparse.ArgumentParser(prog="python -m fashion_lessons.isolation")
@@ -272,13 +299,20 @@ def _worker(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sandbox", action="store_true")
     parser.add_argument("--memory-bytes", type=int, default=IsolationOptions.memory_bytes)
     parser.add_argument("--cell-timeout", type=int)
+    parser.add_argument("--kernel", help="kernel name, without the sandbox")
     args = parser.parse_args(argv)
-    course = open_grading(args.out, GradingOptions(timeout=args.cell_timeout))
+    options = GradingOptions(kernel_name=args.kernel, timeout=args.cell_timeout)
+    course = open_grading(args.out, options)
     if not args.no_sandbox:
         course.config.merge(
             _sandbox_config(course, args.student, args.assignment, args.memory_bytes)
         )
-    result = autograde_submission(course, args.student, args.assignment)
+    try:
+        result = autograde_submission(course, args.student, args.assignment)
+    finally:
+        runtime = os.environ.get("JUPYTER_RUNTIME_DIR", "")
+        if Path(runtime).name.startswith("fl-kernel-"):
+            shutil.rmtree(runtime, ignore_errors=True)
     state = _state(course.out, args.student, args.assignment)
     temporary = state / "result.json.tmp"
     temporary.write_text(json.dumps({"score": result.score, "reason": result.reason}))

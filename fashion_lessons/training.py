@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
+
+if TYPE_CHECKING:  # TensorFlow is imported by the functions that train, not by the module,
+    import keras  # so the history helpers (and plots) load in a fraction of a second
 
 
 def set_seed(seed: int) -> None:
     """Seed Python's ``random``, NumPy and TensorFlow so a run can be repeated."""
+    import keras
+
     keras.utils.set_random_seed(seed)
 
 

@@ -108,3 +108,60 @@ def test_fingerprint_changes_with_content(tmp_path):
     before = isolation.fingerprint(tmp_path)
     (tmp_path / "a").write_text("2")
     assert isolation.fingerprint(tmp_path) != before
+
+
+def test_kill_9_of_the_whole_run_then_rerun_grades_each_submission_once(tmp_path):
+    """The grading process group is killed mid-run; the rerun finishes and nothing is lost."""
+    import csv
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    submissions = tmp_path / "submissions"
+    students = {f"ref{i}": "solutions" for i in range(3)} | {"blank": "exercises"}
+    for student, source in students.items():
+        folder = submissions / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        shutil.copy(REPO / source / ASSIGNMENT / NOTEBOOK, folder / NOTEBOOK)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "fashion_lessons.cli", "grade", str(submissions)]
+    command += ["--out", str(out), "--workers", "1"]
+    journal = out / isolation.STATE_DIR / isolation.JOURNAL
+    run = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and run.poll() is None:
+        lines = journal.read_text().count('"score"') if journal.exists() else 0
+        if lines >= 8:  # 6 assignments of the first student are in, the second is running
+            break
+        time.sleep(0.2)
+    assert run.poll() is None, "the run ended before it could be killed"
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    time.sleep(1)
+    orphans = [
+        p.info["cmdline"]
+        for p in psutil.process_iter(["cmdline"])
+        if p.info["cmdline"] and str(out) in " ".join(p.info["cmdline"])
+    ]
+    assert orphans == [], "workers or kernels outlived the killed run"
+    graded_before = isolation.read_journal(out, (out / ".grading" / "run_id").read_text())
+
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert f"resuming: {len(graded_before)} of 24" in rerun.stdout
+    entries = [line for line in journal.read_text().splitlines() if line.endswith("}")]
+    keys = [(e["student_id"], e["assignment"]) for e in map(__import__("json").loads, entries)]
+    assert len(keys) == len(set(keys)) == 24, "a submission was graded twice or not at all"
+    with open(out / "grades.csv", newline="") as stream:
+        rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(stream)}
+    assert len(rows) == 24
+    for student in students:
+        row = rows[(student, ASSIGNMENT)]
+        expected = row["max_score"] if student.startswith("ref") else "0"
+        assert row["score"] == expected, (student, row)
+    for key, result in graded_before.items():
+        assert float(rows[key]["score"]) == result.score  # earlier grades survived

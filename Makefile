@@ -78,5 +78,9 @@ docker:
 docker-run:
 	docker run -it --rm -u $$(id -u) -p 8888:8888 $(DOCKER_IMAGE)
 
+# Minutes, not part of `make test`: prints a table and writes benchmarks/results.json.
+bench: install
+	$(BIN)/python benchmarks/run.py
+
 clean:
 	rm -rf _build .pytest_cache

@@ -72,16 +72,23 @@ def find_bwrap() -> str:
     return path
 
 
-def _read_only_paths() -> list[Path]:
-    """What the kernel may read: Python, the environment, the package and the data."""
+def _data_directory() -> Path | None:
+    """The dataset folder this process uses, which the kernel is shown as well."""
     from fashion_lessons.data import DataError, find_data
 
+    try:
+        return find_data(download=False).directory.resolve()
+    except DataError:
+        return None  # a notebook that needs the data then fails with the package's clear error
+
+
+def _read_only_paths() -> list[Path]:
+    """What the kernel may read: Python, the environment, the package and the data."""
     package = Path(__file__).resolve().parent
     paths = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), package]
-    try:
-        paths.append(find_data(download=False).directory.resolve())
-    except DataError:
-        pass  # a notebook that needs the data then fails with the package's clear error
+    data = _data_directory()
+    if data is not None:
+        paths.append(data)
     fonts = Path("/etc/fonts")
     if fonts.is_dir():
         paths.append(fonts)
@@ -159,6 +166,11 @@ def sandbox_command(
         "--setenv",
         "PYTHONDONTWRITEBYTECODE",
         "1",
+    ]
+    data = _data_directory()
+    if data is not None:  # the same copy of the data as the grader, wherever it was found
+        argv += ["--setenv", "FASHION_MNIST_DIR", str(data)]
+    argv += [
         "--",
         "/usr/bin/prlimit",
         f"--as={limits.memory_bytes}",

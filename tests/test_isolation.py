@@ -165,3 +165,32 @@ def test_kill_9_of_the_whole_run_then_rerun_grades_each_submission_once(tmp_path
         assert row["score"] == expected, (student, row)
     for key, result in graded_before.items():
         assert float(rows[key]["score"]) == result.score  # earlier grades survived
+
+
+def test_a_corrupt_dataset_stops_grading_before_anyone_is_zeroed(tmp_path, data_copy):
+    """Grading refuses to start, says why, and leaves an earlier run's grades alone."""
+    import os
+    import subprocess
+    import sys
+
+    submissions = tmp_path / "submissions"
+    (submissions / "ref" / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, submissions / "ref" / ASSIGNMENT)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".fashion-lessons-grading").write_text("made by fashion-lessons grade\n")
+    (out / "grades.csv").write_text("student_id,assignment,score,max_score,reason\n")
+    before = (out / "grades.csv").read_bytes()
+    (data_copy / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b\x08\x00 broken")
+    env = dict(os.environ, FASHION_MNIST_DIR=str(data_copy))
+    run = subprocess.run(
+        [sys.executable, "-m", "fashion_lessons.cli", "grade", str(submissions), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert "dataset is not usable" in run.stderr and "t10k-images-idx3-ubyte.gz" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert (out / "grades.csv").read_bytes() == before

@@ -467,6 +467,7 @@ def test_header_is_in_every_exercise():
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Object of type:Warning")  # nbgrader's own SQLAlchemy use
 def test_a_cell_that_times_out_costs_its_tests_and_is_reported(tmp_path):
     """A function that never returns: its tests time out and score 0, the others count."""
     submissions = tmp_path / "submissions"

@@ -203,10 +203,130 @@ def bench_book(warm_repeats: int = 3) -> dict:
     return {"cold_s": round(cold, 1), "warm_s": round(statistics.median(warm), 1)}
 
 
+def _hand_in(submissions: Path, student: str, assignment: str, notebook) -> None:
+    import nbformat
+
+    folder = submissions / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    name = next((REPO / "solutions" / assignment).glob("*.ipynb")).name
+    nbformat.write(notebook, folder / name)
+
+
+def _notebook(kind: str, assignment: str):
+    """The reference solution, the untouched exercise, or the reference with a wrong answer."""
+    import nbformat
+
+    folder = "exercises" if kind == "blank" else "solutions"
+    notebook = nbformat.read(next((REPO / folder / assignment).glob("*.ipynb")), as_version=4)
+    if kind == "wrong":  # assignment 04: accuracy as a percentage
+        for cell in notebook.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_accuracy":
+                cell.source = (
+                    "def test_accuracy(model, images, labels):\n"
+                    "    return 100 * model.evaluate(images, labels, verbose=0)[1]\n"
+                )
+    return notebook
+
+
+class _MemoryProbe:
+    """Samples the resident memory of each grading worker with its kernel, every 0.5 s."""
+
+    def __init__(self):
+        import threading
+
+        self.peak_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.wait(0.5):
+            for child in me.children():
+                try:
+                    tree = [child, *child.children(recursive=True)]
+                    rss = sum(p.memory_info().rss for p in tree) / 2**20
+                except psutil.NoSuchProcess:
+                    continue
+                self.peak_mib = max(self.peak_mib, rss)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def _grade(submissions: Path, workers: int, sandbox: bool = True):
+    from fashion_lessons.course import grade
+    from fashion_lessons.isolation import IsolationOptions
+
+    out = Path(tempfile.mkdtemp(prefix="bench-grade-")) / "out"
+    with _MemoryProbe() as probe:
+        start = time.perf_counter()
+        report = grade(
+            submissions, out, isolation_options=IsolationOptions(sandbox=sandbox), workers=workers
+        )
+        seconds = time.perf_counter() - start
+    shutil.rmtree(out.parent, ignore_errors=True)
+    return report, seconds, probe.peak_mib
+
+
+def bench_grading(repeats: int = 2, class_size: int = 100) -> dict:
+    """Per-notebook autograde time (sandbox on and off) and a class of 100 on assignment 04."""
+    from fashion_lessons.course import assignment_ids
+
+    assignments = assignment_ids(REPO)
+    single = Path(tempfile.mkdtemp(prefix="bench-single-"))
+    for assignment in assignments:
+        _hand_in(single, "ref", assignment, _notebook("ref", assignment))
+    per_assignment = {
+        "sandbox": {a: [] for a in assignments},
+        "plain": {a: [] for a in assignments},
+    }
+    for _ in range(repeats):
+        for mode in ("sandbox", "plain"):
+            report, _, _ = _grade(single, workers=1, sandbox=mode == "sandbox")
+            for result in report.results:
+                per_assignment[mode][result.assignment].append(result.seconds)
+    medians = {
+        mode: {a: round(statistics.median(t), 2) for a, t in times.items()}
+        for mode, times in per_assignment.items()
+    }
+    result = {
+        "per_notebook_s": round(statistics.median(medians["sandbox"].values()), 2),
+        "per_notebook_unsandboxed_s": round(statistics.median(medians["plain"].values()), 2),
+        "per_assignment_s": medians,
+    }
+
+    klass = Path(tempfile.mkdtemp(prefix="bench-class-"))
+    kinds = ["ref", "blank", "wrong"]
+    for index in range(class_size):
+        kind = kinds[index % 3]
+        _hand_in(
+            klass, f"{kind}{index:03d}", "04-train-evaluate", _notebook(kind, "04-train-evaluate")
+        )
+    for workers in (2, 1):
+        report, seconds, peak = _grade(klass, workers=workers)
+        graded = [r for r in report.results if r.assignment == "04-train-evaluate"]
+        key = f"class{class_size}_workers{workers}"
+        result[f"{key}_s"] = round(seconds, 1)
+        result[f"{key}_per_minute"] = round(len(graded) / seconds * 60, 1)
+        result[f"{key}_peak_worker_mib"] = round(peak)
+        result[f"{key}_mean_score"] = round(statistics.mean(r.score for r in graded), 2)
+    shutil.rmtree(single, ignore_errors=True)
+    shutil.rmtree(klass, ignore_errors=True)
+    return result
+
+
 BENCHMARKS = {
     "data": bench_data,
     "training": bench_training,
     "book": bench_book,
+    "grading": bench_grading,
 }
 TARGETS = {
     ("training", "speedup_to_target"): (">=", 3),

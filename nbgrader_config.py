@@ -1,7 +1,9 @@
 """nbgrader configuration of the Fashion Lessons course.
 
 `fashion-lessons release`, `check` and `grade` (fashion_lessons/course.py) load this file;
-plain `nbgrader ...` commands run from this folder read it too.
+plain `nbgrader ...` commands run from this folder read it too. The Execute and
+IgnorePattern settings are repeated in fashion_lessons.course.default_config(), which
+`fashion-lessons check` uses where this file is not installed (a test keeps them equal).
 """
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file

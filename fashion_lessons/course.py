@@ -77,8 +77,46 @@ class GradingOptions:
 # --- configuration -----------------------------------------------------------------
 
 
-def load_config(root: Path = COURSE_ROOT, options: GradingOptions | None = None):
+# What running a notebook needs when there is no course folder, e.g. `fashion-lessons check`
+# in the course's Docker image, where only the package and the exercises are installed.
+# The same values are in nbgrader_config.py (a test keeps the two equal).
+KERNEL_NAME = "python3"
+CELL_TIMEOUT = 120
+STDERR_NOISE_PATTERN = (
+    r"(?m)^("
+    r"WARNING: All log messages before absl::InitializeLog\(\)"
+    r"|[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\]"
+    r"|To enable the following instructions:"
+    r"|WARNING:(tensorflow|absl):"
+    r"|\S+\.py:\d+: \w*Warning: "
+    r")"
+)
+
+
+def default_config():
+    """The execution settings of ``nbgrader_config.py``, for use without a course folder."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.Execute.kernel_name = KERNEL_NAME
+    config.Execute.timeout = CELL_TIMEOUT
+    config.IgnorePattern.enabled = True
+    config.IgnorePattern.pattern = STDERR_NOISE_PATTERN
+    return config
+
+
+def load_config(
+    root: Path = COURSE_ROOT, options: GradingOptions | None = None, required: bool = True
+):
     """Read ``nbgrader_config.py`` from ``root`` and apply ``options``.
+
+    Parameters
+    ----------
+    root : Path
+        The course folder.
+    options : GradingOptions, optional
+    required : bool, default True
+        Whether a missing config file is an error; otherwise :func:`default_config` is used.
 
     Returns
     -------
@@ -89,9 +127,12 @@ def load_config(root: Path = COURSE_ROOT, options: GradingOptions | None = None)
     from traitlets.config.loader import PyFileConfigLoader
 
     root = Path(root).resolve()
-    if not (root / CONFIG_FILE).is_file():
+    if (root / CONFIG_FILE).is_file():
+        config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    elif required:
         raise CourseError(f"{root / CONFIG_FILE}: missing; expected the course's nbgrader config")
-    config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    else:
+        config = default_config()
     overrides = Config()
     overrides.CourseDirectory.root = str(root)
     if options is not None and options.kernel_name:
@@ -405,7 +446,7 @@ def check_notebook(
         and "checksum" in cell.metadata.get("nbgrader", {})
         and cell.metadata.nbgrader["checksum"] != utils.compute_checksum(cell)
     ]
-    config = load_config(root, options)
+    config = load_config(root, options, required=False)
     start = time.perf_counter()
     resources: dict = {}
     with (

@@ -485,3 +485,23 @@ def test_a_cell_that_times_out_costs_its_tests_and_is_reported(tmp_path):
     assert (result.score, result.max_score) == (6, 8), result
     assert "test_class_name_values timed out" in result.reason, result
     assert "test_class_name_errors timed out" in result.reason, result
+
+
+def test_built_in_defaults_equal_nbgrader_config():
+    """`check` without a course folder (the Docker image) runs as nbgrader_config.py says."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from_file = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
+    defaults = course.default_config()
+    for section, values in defaults.items():
+        for key, value in values.items():
+            assert from_file[section][key] == value, f"{section}.{key} differs"
+
+
+@pytest.mark.slow
+def test_check_works_without_a_course_folder(tmp_path):
+    """As in the Docker image: no nbgrader_config.py, no solutions/ next to the package."""
+    notebook = tmp_path / "scale_pixels.ipynb"
+    shutil.copy(_solution("02-scale-pixels"), notebook)
+    report = course.check_notebook(notebook, root=tmp_path)
+    assert report.passed and report.points == report.max_points == 5

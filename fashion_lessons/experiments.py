@@ -21,6 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+STEPS_PER_EXECUTION = 10
+"""Batches per call into TensorFlow. Saves Python overhead per step (about a third of
+the time on two cores) without changing the result, so it is not part of the cache key."""
+
 
 @dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
@@ -171,7 +175,9 @@ def run_experiment(
 
     The model is :func:`fashion_lessons.models.build_model` with ``config.dropout_rate``,
     trained after ``set_seed(config.seed)`` on all but the last ``config.validation_size``
-    training images, which serve as validation data.
+    training images, which serve as validation data. It runs
+    :data:`STEPS_PER_EXECUTION` batches per call into TensorFlow: same batches, same
+    updates, less overhead.
 
     Parameters
     ----------
@@ -192,7 +198,7 @@ def run_experiment(
     -------
     ExperimentResult
     """
-    from fashion_lessons.models import build_model
+    from fashion_lessons.models import build_model, compile_model
     from fashion_lessons.training import history_dict, set_seed, train
 
     config = config or ExperimentConfig()
@@ -214,6 +220,7 @@ def run_experiment(
         dropout_rate=config.dropout_rate,
         learning_rate=config.learning_rate,
     )
+    compile_model(model, config.learning_rate, steps_per_execution=STEPS_PER_EXECUTION)
     history = train(
         model,
         fit_images,

@@ -43,7 +43,7 @@ FUNCTION = "scale_pixels"
 WRONG_BODY = "return np.asarray(images, dtype=np.float32) / np.float32(256)"
 
 # Grading options, passed where `fashion-lessons grade --help` lists them.
-TIMEOUT = 30  # --timeout: seconds a cell may run (an honest cell here takes 1-5 s, loaded)
+TIMEOUT = 20  # --timeout: seconds a cell may run (an honest cell here takes 1-5 s, loaded)
 WALL_CLOCK = 120  # --wall-clock: seconds one submission may take in all
 MEMORY_CAP_GIB = 4  # --memory-gib: memory cap of each kernel
 WORKERS = 2  # --workers
@@ -462,11 +462,21 @@ def _kill_tree(pid: int) -> None:
     psutil.wait_procs(processes, timeout=10)
 
 
-def run_grade(submissions: Path, out: Path, log: Path) -> Run:
-    """Run ``fashion-lessons grade`` in its own process group; kill it after RUN_BOUND."""
+@dataclasses.dataclass
+class Pending:
+    """A started ``fashion-lessons grade`` run."""
+
+    process: subprocess.Popen
+    out: Path
+    log: Path
+    options: list[str]
+    started: float
+
+
+def start_grade(submissions: Path, out: Path, log: Path) -> Pending:
+    """Start ``fashion-lessons grade`` in its own session, output to ``log``."""
     options = grade_options()
     command = [_fashion_lessons(), "grade", str(submissions), "--out", str(out), *options]
-    start = time.monotonic()
     with log.open("w") as stream:
         process = subprocess.Popen(
             command,
@@ -475,20 +485,26 @@ def run_grade(submissions: Path, out: Path, log: Path) -> Run:
             cwd=log.parent,
             start_new_session=True,
         )
-        try:
-            returncode = process.wait(timeout=RUN_BOUND)
-        except subprocess.TimeoutExpired:
-            _kill_tree(process.pid)
-            returncode = None
-    seconds = time.monotonic() - start
+    return Pending(process, out, log, options, time.monotonic())
+
+
+def finish_grade(pending: Pending) -> Run:
+    """Wait for a run (killing it and its workers RUN_BOUND s after its start); read grades.csv."""
+    remaining = max(1.0, RUN_BOUND - (time.monotonic() - pending.started))
+    try:
+        returncode = pending.process.wait(timeout=remaining)
+    except subprocess.TimeoutExpired:
+        _kill_tree(pending.process.pid)
+        returncode = None
+    seconds = time.monotonic() - pending.started
     rows = {}
-    grades = out / "grades.csv"
+    grades = pending.out / "grades.csv"
     if grades.exists():
         with grades.open(newline="", encoding="utf-8") as stream:
             for row in csv.DictReader(stream):
                 rows[(row["student_id"], row["assignment"])] = row
-    text = log.read_text(encoding="utf-8", errors="replace")
-    return Run(out, returncode, seconds, text, rows, options)
+    text = pending.log.read_text(encoding="utf-8", errors="replace")
+    return Run(pending.out, returncode, seconds, text, rows, pending.options)
 
 
 def _notebooks(assignment: str):
@@ -529,20 +545,15 @@ def full_marks() -> float:
 
 
 @pytest.fixture(scope="session")
-def alone_run(tmp_path_factory, base_notebooks) -> Run:
-    """The two honest students graded on their own."""
-    stub, reference, wrong, _ = base_notebooks
-    root = tmp_path_factory.mktemp("alone")
-    submissions = root / "submissions"
-    _write_submission(submissions, HONEST_REFERENCE, _one(reference))
-    _write_submission(submissions, HONEST_WRONG, _one(wrong))
-    return run_grade(submissions, root / "out", root / "grade.log")
+def grading_runs(tmp_path_factory, base_notebooks) -> tuple[HostileRun, Run]:
+    """Two concurrent grading runs: every case as one student, and the honest students alone.
 
-
-@pytest.fixture(scope="session")
-def hostile_run(tmp_path_factory, base_notebooks) -> HostileRun:
-    """Every case as one student, graded in one run; leaked marker files are removed after."""
+    Leaked marker files outside the output folder are removed as soon as the run ends.
+    """
     stub, reference, wrong, answer = base_notebooks
+    alone_root = tmp_path_factory.mktemp("alone")
+    _write_submission(alone_root / "submissions", HONEST_REFERENCE, _one(reference))
+    _write_submission(alone_root / "submissions", HONEST_WRONG, _one(wrong))
     root = tmp_path_factory.mktemp("hostile")
     submissions, out = root / "submissions", root / "out"
     token = uuid.uuid4().hex[:12]
@@ -558,7 +569,9 @@ def hostile_run(tmp_path_factory, base_notebooks) -> HostileRun:
         context = Context(stub, reference, wrong, answer, out, server.port, markers)
         for case in CASES:
             _write_submission(submissions, case.student, case.build(context))
-        run = run_grade(submissions, out, root / "grade.log")
+        alone = start_grade(alone_root / "submissions", alone_root / "out", alone_root / "log")
+        pending = start_grade(submissions, out, root / "grade.log")
+        alone_run, run = finish_grade(alone), finish_grade(pending)
     finally:
         server.close()
     leaked = {}
@@ -567,7 +580,19 @@ def hostile_run(tmp_path_factory, base_notebooks) -> HostileRun:
         marker.unlink(missing_ok=True)
     for marker in markers[:2]:
         leaked[marker] = marker.exists()
-    return HostileRun(run, context, server.connections, leaked)
+    return HostileRun(run, context, server.connections, leaked), alone_run
+
+
+@pytest.fixture(scope="session")
+def hostile_run(grading_runs) -> HostileRun:
+    """The run with every case."""
+    return grading_runs[0]
+
+
+@pytest.fixture(scope="session")
+def alone_run(grading_runs) -> Run:
+    """The two honest students graded on their own."""
+    return grading_runs[1]
 
 
 def _expected(case: Case, full: float, alone: Run) -> float:

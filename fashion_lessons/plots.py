@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from fashion_lessons.data import CLASS_NAMES
 from fashion_lessons.training import history_dict
@@ -261,6 +262,7 @@ def plot_learning_curve_comparison(
             f"{name}: training {metrics['accuracy'][-1]:.3f}, "
             f"validation {metrics['val_accuracy'][-1]:.3f}"
         )
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     axes.set_xlabel("epoch")
     axes.set_ylabel("accuracy")
     axes.legend(fontsize=8, ncols=2, loc="lower right")

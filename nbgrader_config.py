@@ -45,3 +45,40 @@ c.IgnorePattern.pattern = (
 
 # A test cell a student deleted comes back from the source notebook when grading.
 c.OverwriteCells.add_missing_cells = True
+
+# Harden autograding (fashion_lessons/hardening.py): restore missing test cells without
+# nbgrader 0.9.6's crashes, remove statements that tamper with the grader before running,
+# and cap every output by bytes after running. The rest is nbgrader's default pipeline.
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearMetadataPreprocessor,
+    ClearOutput,
+    DeduplicateIds,
+    Execute,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+
+from fashion_lessons.hardening import CapOutputs, DisarmTampering, RestoreMissingCells  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    RestoreMissingCells,
+    DisarmTampering,
+    CheckCellMetadata,
+]
+c.Autograde.autograde_preprocessors = [
+    Execute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    CapOutputs,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]

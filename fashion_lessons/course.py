@@ -756,16 +756,21 @@ def autograde_submission(course: GradingCourse, student: str, assignment: str) -
     folder = course.out / "submitted" / student / assignment
     if not folder.is_dir():
         return result(0.0, "no submission")
+
+    def failed(reason: str) -> SubmissionResult:
+        write_failure_feedback(course, student, assignment, reason)
+        return result(0.0, reason)
+
     missing = [nb for nb in course.notebooks[assignment] if not (folder / f"{nb}.ipynb").exists()]
     if len(missing) == len(course.notebooks[assignment]):
         found = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
-        return result(0.0, f"no {', '.join(m + '.ipynb' for m in missing)} (found {found})")
+        return failed(f"no {', '.join(m + '.ipynb' for m in missing)} (found {found})")
     for notebook in course.notebooks[assignment]:
         if notebook not in missing:
             try:
                 read_notebook(folder / f"{notebook}.ipynb")
             except CourseError as error:
-                return result(0.0, str(error).replace(str(folder) + os.sep, ""))
+                return failed(str(error).replace(str(folder) + os.sep, ""))
 
     with _nbgrader_environment():
         coursedir = CourseDirectory(config=course.config)
@@ -774,7 +779,7 @@ def autograde_submission(course: GradingCourse, student: str, assignment: str) -
         app.force, app.create_student = True, True
         ok, log = _run(app)
         if not ok:
-            return result(0.0, f"autograding failed: {_last_error(log)}")
+            return failed(f"autograding failed: {_last_error(log)}")
         coursedir = CourseDirectory(config=course.config)
         coursedir.assignment_id, coursedir.student_id = assignment, student
         feedback = GenerateFeedback(
@@ -784,9 +789,42 @@ def autograde_submission(course: GradingCourse, student: str, assignment: str) -
         feedback.force = True
         feedback_ok, feedback_log = _run(feedback)
     notes = [f"missing {m}.ipynb" for m in missing] + _timeouts(course, student, assignment)
+    notes += [f"grader tampering removed: {n}" for n in _tampering(course, student, assignment)]
     if not feedback_ok:
         notes.append(f"no feedback: {_last_error(feedback_log)}")
     return result(_score(course, student, assignment), "; ".join(notes))
+
+
+def _tampering(course: GradingCourse, student: str, assignment: str) -> list[str]:
+    """What :class:`fashion_lessons.hardening.DisarmTampering` removed, per notebook."""
+    import nbformat
+
+    from fashion_lessons.hardening import tampering_notes
+
+    notes = []
+    for path in sorted((course.out / "autograded" / student / assignment).glob("*.ipynb")):
+        notes += [f"{path.stem} {note}" for note in tampering_notes(nbformat.read(path, 4))]
+    return notes
+
+
+def write_failure_feedback(
+    course: GradingCourse, student: str, assignment: str, reason: str
+) -> None:
+    """A feedback page saying why a submission could not be graded (score 0)."""
+    import html
+
+    folder = course.out / "feedback" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(assignment)}: not graded</title></head><body>"
+        f"<h1>{html.escape(assignment)}: 0 points</h1>"
+        f"<p>Your submission could not be graded: {html.escape(reason)}.</p>"
+        "<p>Run <code>fashion-lessons check NOTEBOOK</code> before handing in to see "
+        "every test pass or fail.</p></body></html>\n"
+    )
+    for notebook in course.notebooks[assignment]:
+        _write_atomic(folder / f"{notebook}.html", page)
 
 
 def _feedback_config():

@@ -113,7 +113,10 @@ def autograde_isolated(
         argv += ["--kernel", grading.kernel_name]
 
     def failed(reason: str) -> SubmissionResult:
+        from fashion_lessons.course import write_failure_feedback
+
         forget_submission(course, student, assignment)
+        write_failure_feedback(course, student, assignment, reason)
         return SubmissionResult(
             student, assignment, 0.0, max_score, reason, time.perf_counter() - start
         )

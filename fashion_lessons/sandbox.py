@@ -223,6 +223,8 @@ def install_kernelspec(
         "display_name": "Python 3 (fashion-lessons sandbox)",
         "language": "python",
         "metadata": {"debugger": False},
+        # A signal would reach bwrap's session, not the kernel: interrupt by message.
+        "interrupt_mode": "message",
     }
     folder = data_dir / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True, exist_ok=True)

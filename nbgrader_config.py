@@ -49,10 +49,10 @@ c.OverwriteCells.add_missing_cells = True
 # Harden autograding (fashion_lessons/hardening.py): restore missing test cells without
 # nbgrader 0.9.6's crashes, remove statements that tamper with the grader before running,
 # and cap every output by bytes after running. The rest is nbgrader's default pipeline.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
-    ClearMetadataPreprocessor,
     ClearOutput,
     DeduplicateIds,
     Execute,

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import ast
 
-from nbconvert.preprocessors import Preprocessor
-from nbgrader.preprocessors import OverwriteCells
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from nbgrader.utils import is_solution
 
 REMOVED_MARK = "# [grader] removed"
@@ -133,7 +132,7 @@ def is_nbgrader_cell(cell) -> bool:
     return bool(cell.metadata.get("nbgrader", {}).get("grade_id"))
 
 
-class DisarmTampering(Preprocessor):
+class DisarmTampering(NbGraderPreprocessor):
     """Remove statements that tamper with the grader from student-editable code cells."""
 
     def preprocess_cell(self, cell, resources, index):
@@ -152,6 +151,14 @@ class RestoreMissingCells(OverwriteCells):
     notebook and is present in the submission; with none present, at the end (after the
     student's code, which the tests need). Missing task cells go at the end.
     """
+
+    def preprocess(self, nb, resources):
+        # DeduplicateIds leaves an empty nbgrader dict on each duplicate, which later
+        # steps reject as an outdated schema: a duplicate is a plain cell of the student's.
+        for cell in nb.cells:
+            if "nbgrader" in cell.metadata and not cell.metadata.nbgrader.get("grade_id"):
+                del cell.metadata["nbgrader"]
+        return super().preprocess(nb, resources)
 
     def _present_ids(self, nb) -> list[str | None]:
         return [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells]
@@ -192,7 +199,7 @@ class RestoreMissingCells(OverwriteCells):
         return nb, resources
 
 
-class CapOutputs(Preprocessor):
+class CapOutputs(NbGraderPreprocessor):
     """Bound every output by bytes: long text is cut, big rich outputs become a note."""
 
     max_text_bytes = 100_000

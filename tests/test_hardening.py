@@ -81,3 +81,10 @@ def test_outputs_are_capped_by_bytes():
     assert len(stream.text) < 150_000 and "cut by the grader" in stream.text
     assert image.data == {"text/plain": "[an output of 5,000,000 bytes was removed by the grader]"}
     assert small.data == {"text/plain": "small"}
+
+
+def test_preprocessors_are_enabled_by_default():
+    """nbconvert skips a disabled preprocessor silently; these must always run."""
+    from fashion_lessons.hardening import DisarmTampering, RestoreMissingCells
+
+    assert DisarmTampering().enabled and CapOutputs().enabled and RestoreMissingCells().enabled

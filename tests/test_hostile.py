@@ -273,6 +273,7 @@ CASES = [
         "wrong answer; IPython's showtraceback and sys.excepthook replaced by no-ops so "
         "failing tests show no error: they must still fail",
         lambda c: _one(hostile.hide_tracebacks(c.wrong)),
+        reason=True,
     ),
     Case(
         "h-swallow-exceptions",
@@ -280,6 +281,7 @@ CASES = [
         "wrong answer; an IPython AST transformer wraps every later cell (the tests) in "
         "try/except: failing tests must still fail",
         lambda c: _one(hostile.swallow_exceptions(c.wrong)),
+        reason=True,
     ),
     Case(
         "h-patch-numpy",
@@ -287,13 +289,15 @@ CASES = [
         "wrong answer; np.allclose, np.array_equal, np.isclose and np.testing's asserts "
         "patched to always agree: the wrong values must still fail",
         lambda c: _one(hostile.patch_numpy(c.wrong)),
+        reason=True,
     ),
     Case(
         "h-fake-arrays",
-        WRONG,
+        ZERO,
         "wrong answer returned as an ndarray subclass whose min/max and comparisons lie: "
-        "the wrong values must still fail",
+        "the grader removes the lying class, so the function that returns it earns nothing",
         lambda c: _one(hostile.fake_arrays(c.wrong, FUNCTION)),
+        reason=True,
     ),
     Case(
         "h-read-solutions",

@@ -50,7 +50,7 @@ def _state(out: Path, student: str, assignment: str) -> Path:
     return Path(out) / STATE_DIR / f"{student}.{assignment}"
 
 
-def _kill_tree(pid: int) -> None:
+def kill_tree(pid: int) -> None:
     """Kill a process and every descendant (kernels may have left its session)."""
     import psutil
 
@@ -128,11 +128,11 @@ def autograde_isolated(
     try:
         worker.join(timeout=options.wall_clock_s)
         if worker.exitcode is None:
-            _kill_tree(worker.pid)
+            kill_tree(worker.pid)
             worker.join()
             return failed(f"stopped after the wall-clock limit of {options.wall_clock_s:g} s")
     finally:
-        _kill_tree(worker.pid)  # kernels a finished worker may have left behind
+        kill_tree(worker.pid)  # kernels a finished worker may have left behind
     if worker.exitcode != 0 or not result_file.exists():
         return failed(f"the grading worker failed (exit code {worker.exitcode})")
     data = json.loads(result_file.read_text())

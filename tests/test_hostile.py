@@ -17,7 +17,6 @@ the test runs itself.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import socket
@@ -33,6 +32,8 @@ from pathlib import Path
 import hostile
 import pytest
 from conftest import REPO
+
+from fashion_lessons.isolation import kill_tree
 
 pytestmark = pytest.mark.slow
 
@@ -451,21 +452,6 @@ class Run:
         return "\n".join(texts)
 
 
-def _kill_tree(pid: int) -> None:
-    """Kill a process we started and all its descendants (grading workers leave its session)."""
-    import psutil
-
-    try:
-        parent = psutil.Process(pid)
-        processes = parent.children(recursive=True) + [parent]
-    except psutil.NoSuchProcess:
-        return
-    for process in processes:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            process.kill()
-    psutil.wait_procs(processes, timeout=10)
-
-
 @dataclasses.dataclass
 class Pending:
     """A started ``fashion-lessons grade`` run."""
@@ -498,7 +484,7 @@ def finish_grade(pending: Pending) -> Run:
     try:
         returncode = pending.process.wait(timeout=remaining)
     except subprocess.TimeoutExpired:
-        _kill_tree(pending.process.pid)
+        kill_tree(pending.process.pid)
         returncode = None
     seconds = time.monotonic() - pending.started
     rows = {}

@@ -611,7 +611,12 @@ def prepare_grading(
     for name in _OUTPUT_ENTRIES:
         entry = out / name
         if entry.is_dir():
-            shutil.rmtree(entry)
+            # Empty it rather than remove it: it may be a mount point of its own.
+            for child in entry.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
         elif entry.exists():
             entry.unlink()
     shutil.copytree(root / "solutions", out / "solutions")

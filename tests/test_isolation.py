@@ -194,3 +194,47 @@ def test_a_corrupt_dataset_stops_grading_before_anyone_is_zeroed(tmp_path, data_
     assert "dataset is not usable" in run.stderr and "t10k-images-idx3-ubyte.gz" in run.stderr
     assert "Traceback" not in run.stderr
     assert (out / "grades.csv").read_bytes() == before
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")
+def test_a_full_disk_while_writing_feedback_keeps_grades_consistent(tmp_path):
+    """Feedback lands on a full file system; scores, gradebook and grades.csv stay right."""
+    import csv
+    import subprocess
+    import sys
+
+    submissions = tmp_path / "submissions"
+    for student in ("ref1", "ref2"):
+        (submissions / student / ASSIGNMENT).mkdir(parents=True)
+        shutil.copy(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, submissions / student / ASSIGNMENT)
+    out = tmp_path / "out"
+    (out / "feedback").mkdir(parents=True)
+    (out / ".fashion-lessons-grading").write_text("made by fashion-lessons grade\n")
+    grade = [sys.executable, "-m", "fashion_lessons.cli", "grade", str(submissions)]
+    grade += ["--out", str(out), "--workers", "1"]
+    # A private mount namespace with a 16 KiB file system as OUT/feedback: it fills up
+    # with the first feedback page.
+    script = f"mount -t tmpfs -o size=16k tmpfs {out / 'feedback'} && " + " ".join(
+        f"'{part}'" for part in grade
+    )
+    run = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if "mount" in run.stderr and "permission denied" in run.stderr.lower():
+        pytest.skip("mounting a file system is not allowed here")
+    assert run.returncode == 0, run.stdout + run.stderr
+    with open(out / "grades.csv", newline="") as stream:
+        rows = {r["student_id"]: r for r in csv.DictReader(stream) if r["assignment"] == ASSIGNMENT}
+    for student in ("ref1", "ref2"):
+        assert rows[student]["score"] == rows[student]["max_score"] != "0", rows[student]
+        assert "no feedback" in rows[student]["reason"], rows[student]
+        assert "No space left on device" in rows[student]["reason"], rows[student]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}", "fashion-lessons") as gradebook:
+        for student in ("ref1", "ref2"):
+            submission = gradebook.find_submission(ASSIGNMENT, student)
+            assert submission.score == float(rows[student]["score"])

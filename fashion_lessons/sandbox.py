@@ -139,10 +139,12 @@ def sandbox_command(
     for name in ("bin", "lib", "lib64", "sbin"):
         if Path(f"/{name}").is_symlink():
             argv += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    # The private /tmp first: binds that follow may live below /tmp (a checkout or a
+    # grading folder there) and must stay visible on top of it.
+    argv += ["--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
     for path in _read_only_paths():
         argv += ["--ro-bind", str(path), str(path)]
-    argv += ["--proc", "/proc", "--dev", "/dev"]
-    argv += ["--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
     argv += ["--bind", str(scratch), str(scratch)]
     if runtime is not None:
         argv += ["--bind", str(runtime), str(runtime)]

@@ -113,3 +113,14 @@ def test_memory_bomb_hits_the_cap(kernel):
     status, text = run("hog = bytearray(8 * 2**30)")
     assert (status, text) == ("error", "MemoryError")
     assert run("print('still alive')") == ("ok", "still alive\n")
+
+
+def test_private_tmp_is_mounted_before_every_bind(tmp_path):
+    """Binds below /tmp (a checkout in /tmp, as CI makes) must not vanish under the tmpfs."""
+    from fashion_lessons.sandbox import sandbox_command
+
+    argv = sandbox_command(["true"], tmp_path)
+    tmpfs = argv.index("--tmpfs")
+    binds = [i for i, arg in enumerate(argv) if arg in ("--bind", "--ro-bind")]
+    assert argv[tmpfs + 1] == "/tmp"
+    assert binds and all(i > tmpfs for i in binds[1:])  # binds[0] is /usr

@@ -600,7 +600,6 @@ def prepare_grading(
     What an earlier run left in ``out`` (gradebook, submissions, feedback, grades) is
     replaced; ``out`` must be new, empty, or made by an earlier run.
     """
-    from nbgrader.api import Gradebook
     from nbgrader.converters import GenerateAssignment
     from nbgrader.coursedir import CourseDirectory
 
@@ -633,13 +632,7 @@ def prepare_grading(
             ok, log = _run(app)
             if not ok:
                 raise CourseError(f"building the gradebook for {assignment} failed:\n{log}")
-        with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
-            notebooks = {
-                a: tuple(sorted(nb.name for nb in gb.find_assignment(a).notebooks))
-                for a in assignments
-            }
-            max_scores = {a: float(gb.find_assignment(a).max_score) for a in assignments}
-    return GradingCourse(out, config, assignments, notebooks, max_scores)
+    return open_grading(out, options)
 
 
 def open_grading(out: Path, options: GradingOptions | None = None) -> GradingCourse:
@@ -841,22 +834,15 @@ def _feedback_config():
 
 
 def write_grades_csv(results: Sequence[SubmissionResult], path: Path) -> None:
-    """Write ``grades.csv`` atomically: a temporary file in the same folder, then a rename."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=".grades-", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(GRADES_COLUMNS)
-            for r in results:
-                writer.writerow(
-                    [r.student_id, r.assignment, _points(r.score), _points(r.max_score), r.reason]
-                )
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """Write ``grades.csv`` atomically: it is either complete or the old file stays."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(GRADES_COLUMNS)
+    for r in results:
+        writer.writerow(
+            [r.student_id, r.assignment, _points(r.score), _points(r.max_score), r.reason]
+        )
+    _write_atomic(Path(path), text.getvalue())
 
 
 def summary_table(results: Sequence[SubmissionResult], assignments: Sequence[str]) -> str:
@@ -989,11 +975,17 @@ def _check_dataset() -> None:
         raise CourseError(f"grading did not start, the dataset is not usable: {error}") from error
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, data: str | bytes) -> None:
+    """Write a temporary file next to ``path``, then rename it: never a half-written file."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 def _save_histogram(results: Sequence[SubmissionResult], course: GradingCourse, path: Path):
@@ -1005,7 +997,4 @@ def _save_histogram(results: Sequence[SubmissionResult], course: GradingCourse, 
     figure = plot_score_histogram(totals, total_max)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
-    handle, temporary = tempfile.mkstemp(prefix=".scores-", suffix=".png", dir=path.parent)
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(buffer.getvalue())
-    os.replace(temporary, path)
+    _write_atomic(path, buffer.getvalue())

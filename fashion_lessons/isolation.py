@@ -1,8 +1,8 @@
 """Autograde one submission in its own killable process, optionally in the sandbox.
 
-The grading process never runs a student's notebook itself. For each submission it
-starts ``python -m fashion_lessons.isolation`` (a worker) in a new session, waits at most
-a wall-clock limit, and kills the whole process tree beyond it. The worker autogrades
+The grading process never runs a student's notebook itself. For each submission it forks
+a worker (from a server that has imported nbgrader once), waits at most a wall-clock
+limit, and kills the worker's whole process tree beyond it. The worker autogrades
 through nbgrader with a kernel that, unless told otherwise, runs inside the bubblewrap
 sandbox of :mod:`fashion_lessons.sandbox`. The worker reports through a result file in a
 folder the sandboxed kernel cannot see, never through its output streams, which a
@@ -11,7 +11,6 @@ student's code could write to.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import json
@@ -90,7 +89,7 @@ def autograde_isolated(
     student, assignment : str
     options : IsolationOptions
     grading : GradingOptions, optional
-        Per-cell timeout (the kernel is chosen here).
+        Per-cell timeout; without the sandbox, also the kernel.
 
     Returns
     -------
@@ -104,13 +103,6 @@ def autograde_isolated(
     shutil.rmtree(state, ignore_errors=True)
     state.mkdir(parents=True)
     result_file = state / "result.json"
-    argv = [str(course.out), student, assignment, "--memory-bytes", str(options.memory_bytes)]
-    if not options.sandbox:
-        argv.append("--no-sandbox")
-    if grading is not None and grading.timeout:
-        argv += ["--cell-timeout", str(grading.timeout)]
-    if grading is not None and grading.kernel_name:
-        argv += ["--kernel", grading.kernel_name]
 
     def failed(reason: str) -> SubmissionResult:
         from fashion_lessons.course import write_failure_feedback
@@ -123,7 +115,10 @@ def autograde_isolated(
 
     # A fresh process per submission, forked from a server that has nbgrader imported
     # already: isolation without paying seconds of imports each time.
-    worker = _context().Process(target=_worker_entry, args=(argv, str(state / "worker.log")))
+    worker = _context().Process(
+        target=_worker_entry,
+        args=(course.out, student, assignment, options, grading, state / "worker.log"),
+    )
     worker.start()
     try:
         worker.join(timeout=options.wall_clock_s)
@@ -285,7 +280,14 @@ def _context():
     return _contexts[0]
 
 
-def _worker_entry(argv: list[str], log: str) -> None:
+def _worker_entry(
+    out: Path,
+    student: str,
+    assignment: str,
+    options: IsolationOptions,
+    grading: GradingOptions | None,
+    log: Path,
+) -> None:
     """Body of a forked worker: output to its log file, then :func:`_worker`."""
     descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(descriptor, 1)
@@ -293,7 +295,8 @@ def _worker_entry(argv: list[str], log: str) -> None:
     os.close(descriptor)
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - the process's own streams
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-    sys.exit(_worker(argv))
+    _die_with_parent()
+    _worker(out, student, assignment, options, grading)
 
 
 def _die_with_parent() -> None:
@@ -308,38 +311,26 @@ def _die_with_parent() -> None:
         sys.exit(1)
 
 
-def _worker(argv: list[str] | None = None) -> int:
+def _worker(
+    out: Path,
+    student: str,
+    assignment: str,
+    options: IsolationOptions,
+    grading: GradingOptions | None,
+) -> None:
     """The worker process: autograde one submission, write the result file."""
-    _die_with_parent()
     from fashion_lessons.course import autograde_submission, open_grading
 
-    parser = argparse.ArgumentParser(prog="python -m fashion_lessons.isolation")
-    parser.add_argument("out", type=Path)
-    parser.add_argument("student")
-    parser.add_argument("assignment")
-    parser.add_argument("--no-sandbox", action="store_true")
-    parser.add_argument("--memory-bytes", type=int, default=IsolationOptions.memory_bytes)
-    parser.add_argument("--cell-timeout", type=int)
-    parser.add_argument("--kernel", help="kernel name, without the sandbox")
-    args = parser.parse_args(argv)
-    options = GradingOptions(kernel_name=args.kernel, timeout=args.cell_timeout)
-    course = open_grading(args.out, options)
-    if not args.no_sandbox:
-        course.config.merge(
-            _sandbox_config(course, args.student, args.assignment, args.memory_bytes)
-        )
+    course = open_grading(out, grading)
+    if options.sandbox:
+        course.config.merge(_sandbox_config(course, student, assignment, options.memory_bytes))
     try:
-        result = autograde_submission(course, args.student, args.assignment)
+        result = autograde_submission(course, student, assignment)
     finally:
         runtime = os.environ.get("JUPYTER_RUNTIME_DIR", "")
         if Path(runtime).name.startswith("fl-kernel-"):
             shutil.rmtree(runtime, ignore_errors=True)
-    state = _state(course.out, args.student, args.assignment)
+    state = _state(course.out, student, assignment)
     temporary = state / "result.json.tmp"
     temporary.write_text(json.dumps({"score": result.score, "reason": result.reason}))
     os.replace(temporary, state / "result.json")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_worker())

@@ -82,11 +82,10 @@ def _data_directory() -> Path | None:
         return None  # a notebook that needs the data then fails with the package's clear error
 
 
-def _read_only_paths() -> list[Path]:
+def _read_only_paths(data: Path | None) -> list[Path]:
     """What the kernel may read: Python, the environment, the package and the data."""
     package = Path(__file__).resolve().parent
     paths = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), package]
-    data = _data_directory()
     if data is not None:
         paths.append(data)
     fonts = Path("/etc/fonts")
@@ -143,7 +142,8 @@ def sandbox_command(
     # The private /tmp first: binds that follow may live below /tmp (a checkout or a
     # grading folder there) and must stay visible on top of it.
     argv += ["--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
-    for path in _read_only_paths():
+    data = _data_directory()
+    for path in _read_only_paths(data):
         argv += ["--ro-bind", str(path), str(path)]
     argv += ["--bind", str(scratch), str(scratch)]
     if runtime is not None:
@@ -169,7 +169,6 @@ def sandbox_command(
         "PYTHONDONTWRITEBYTECODE",
         "1",
     ]
-    data = _data_directory()
     if data is not None:  # the same copy of the data as the grader, wherever it was found
         argv += ["--setenv", "FASHION_MNIST_DIR", str(data)]
     argv += [

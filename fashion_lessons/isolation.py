@@ -38,11 +38,31 @@ class IsolationOptions:
         Limit for a whole submission (all its notebooks); the worker is killed beyond it.
     memory_bytes : int
         Address-space limit of a sandboxed kernel.
+    zygote : bool
+        Fork sandboxed kernels from a zygote that has imported TensorFlow once
+        (:mod:`fashion_lessons.zygote`, default) instead of starting each afresh.
     """
 
     sandbox: bool = True
     wall_clock_s: float = 600.0
     memory_bytes: int = 4 * 2**30
+    zygote: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelSlot:
+    """A zygote's kernel launcher, handed to the worker grading with it.
+
+    Attributes
+    ----------
+    argv : list of str
+        The kernelspec's program (see :meth:`fashion_lessons.zygote.Zygote.kernel_argv`).
+    runtime : Path
+        The connection folder the zygote's sandbox shares with the grader.
+    """
+
+    argv: list[str]
+    runtime: Path
 
 
 def _state(out: Path, student: str, assignment: str) -> Path:
@@ -79,6 +99,7 @@ def autograde_isolated(
     assignment: str,
     options: IsolationOptions = IsolationOptions(),
     grading: GradingOptions | None = None,
+    slot: KernelSlot | None = None,
 ) -> SubmissionResult:
     """Autograde one submission in a worker process; a crash or overrun scores 0 with a reason.
 
@@ -90,6 +111,9 @@ def autograde_isolated(
     options : IsolationOptions
     grading : GradingOptions, optional
         Per-cell timeout; without the sandbox, also the kernel.
+    slot : KernelSlot, optional
+        A zygote's launcher for the sandboxed kernels; without it each kernel starts
+        afresh in its own sandbox.
 
     Returns
     -------
@@ -117,7 +141,7 @@ def autograde_isolated(
     # already: isolation without paying seconds of imports each time.
     worker = _context().Process(
         target=_worker_entry,
-        args=(course.out, student, assignment, options, grading, state / "worker.log"),
+        args=(course.out, student, assignment, options, grading, slot, state / "worker.log"),
     )
     worker.start()
     try:
@@ -209,6 +233,7 @@ def grade_all(
     list of SubmissionResult
         In the order of ``pairs``.
     """
+    import queue
     import threading
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -221,29 +246,65 @@ def grade_all(
     if done:
         say(f"resuming: {len(done)} of {len(pairs)} submissions already graded")
     todo = [pair for pair in pairs if pair not in done]
+    workers = max(1, min(workers, len(todo)))
     lock = threading.Lock()
-    counter = [len(done)]
+    idle_zygotes: queue.Queue = queue.Queue()
 
     def run(pair: tuple[str, str]) -> SubmissionResult:
-        return autograde_isolated(course, pair[0], pair[1], options, grading)
+        if not (options.sandbox and options.zygote):
+            return autograde_isolated(course, pair[0], pair[1], options, grading)
+        zygote = idle_zygotes.get()  # one per worker thread, never two submissions at once
+        try:
+            zygote.wait_ready()
+            slot = KernelSlot(zygote.kernel_argv(), zygote.runtime)
+            return autograde_isolated(course, pair[0], pair[1], options, grading, slot)
+        finally:
+            zygote.make_idle()  # nothing of this student reaches the next one
+            idle_zygotes.put(zygote)
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(run, pair): pair for pair in todo}
-        for future in as_completed(futures):
-            result = future.result()
-            with lock:
-                _append_journal(course.out, run_id, result)
-                done[futures[future]] = result
-                counter[0] += 1
-                note = f" — {result.reason}" if result.reason else ""
-                say(
-                    f"[{counter[0]}/{len(pairs)}] {result.student_id} {result.assignment}: "
-                    f"{result.score:g}/{result.max_score:g} ({result.seconds:.1f} s){note}"
-                )
+    with _zygotes(course.out, options, workers if todo else 0) as zygotes:
+        for zygote in zygotes:
+            idle_zygotes.put(zygote)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(run, pair): pair for pair in todo}
+            for future in as_completed(futures):
+                result = future.result()
+                with lock:
+                    _append_journal(course.out, run_id, result)
+                    done[futures[future]] = result
+                    note = f" — {result.reason}" if result.reason else ""
+                    say(
+                        f"[{len(done)}/{len(pairs)}] {result.student_id} {result.assignment}: "
+                        f"{result.score:g}/{result.max_score:g} ({result.seconds:.1f} s){note}"
+                    )
     return [done[pair] for pair in pairs]
 
 
-def _sandbox_config(course: GradingCourse, student: str, assignment: str, memory_bytes: int):
+@contextlib.contextmanager
+def _zygotes(out: Path, options: IsolationOptions, count: int):
+    """Start ``count`` kernel zygotes (none unless sandboxed with zygotes); stop them after."""
+    from fashion_lessons.sandbox import Limits
+    from fashion_lessons.zygote import Zygote
+
+    started: list[Zygote] = []
+    try:
+        if options.sandbox and options.zygote:
+            limits = Limits(memory_bytes=options.memory_bytes)
+            for index in range(count):
+                started.append(Zygote(limits, Path(out) / STATE_DIR / f"zygote-{index}.log"))
+        yield started
+    finally:
+        for zygote in started:
+            zygote.close()
+
+
+def _sandbox_config(
+    course: GradingCourse,
+    student: str,
+    assignment: str,
+    memory_bytes: int,
+    slot: KernelSlot | None,
+):
     """Point nbgrader's kernel at a per-submission sandboxed kernelspec over ipc sockets."""
     from traitlets.config import Config
 
@@ -252,9 +313,13 @@ def _sandbox_config(course: GradingCourse, student: str, assignment: str, memory
     state = _state(course.out, student, assignment)
     scratch = course.out / "autograded" / student / assignment
     data = state / "jupyter"
-    # ipc sockets are Unix sockets, whose paths may not exceed 107 bytes: keep it short.
-    runtime = Path(tempfile.mkdtemp(prefix="fl-kernel-"))
-    name = install_kernelspec(data, scratch, runtime, Limits(memory_bytes=memory_bytes))
+    if slot is None:
+        # ipc sockets are Unix sockets, whose paths may not exceed 107 bytes: keep it short.
+        runtime = Path(tempfile.mkdtemp(prefix="fl-kernel-"))
+    else:
+        runtime = slot.runtime
+    limits = Limits(memory_bytes=memory_bytes)
+    name = install_kernelspec(data, scratch, runtime, limits, argv=slot.argv if slot else None)
     os.environ["JUPYTER_PATH"] = str(data)
     os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
     config = Config()
@@ -286,6 +351,7 @@ def _worker_entry(
     assignment: str,
     options: IsolationOptions,
     grading: GradingOptions | None,
+    slot: KernelSlot | None,
     log: Path,
 ) -> None:
     """Body of a forked worker: output to its log file, then :func:`_worker`."""
@@ -296,7 +362,7 @@ def _worker_entry(
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - the process's own streams
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
     _die_with_parent()
-    _worker(out, student, assignment, options, grading)
+    _worker(out, student, assignment, options, grading, slot)
 
 
 def _die_with_parent() -> None:
@@ -317,13 +383,15 @@ def _worker(
     assignment: str,
     options: IsolationOptions,
     grading: GradingOptions | None,
+    slot: KernelSlot | None = None,
 ) -> None:
     """The worker process: autograde one submission, write the result file."""
     from fashion_lessons.course import autograde_submission, open_grading
 
     course = open_grading(out, grading)
     if options.sandbox:
-        course.config.merge(_sandbox_config(course, student, assignment, options.memory_bytes))
+        config = _sandbox_config(course, student, assignment, options.memory_bytes, slot)
+        course.config.merge(config)
     try:
         result = autograde_submission(course, student, assignment)
     finally:

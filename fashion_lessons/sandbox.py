@@ -99,7 +99,13 @@ def _read_only_paths(data: Path | None) -> list[Path]:
 
 
 def sandbox_command(
-    command: list[str], scratch: Path, runtime: Path | None = None, limits: Limits = Limits()
+    command: list[str],
+    scratch: Path,
+    runtime: Path | None = None,
+    limits: Limits = Limits(),
+    process_limits: bool = True,
+    pid_namespace: bool = False,
+    chdir: Path | None = None,
 ) -> list[str]:
     """Wrap ``command`` so it runs inside the sandbox.
 
@@ -112,6 +118,14 @@ def sandbox_command(
     runtime : Path, optional
         The kernel's connection folder (connection file and ipc sockets), writable.
     limits : Limits
+    process_limits : bool
+        Apply the memory, CPU and file limits to ``command``; a zygote sets them on
+        each kernel it forks instead.
+    pid_namespace : bool
+        Give the sandbox its own PID namespace (for a zygote, whose kernels' parent is
+        the zygote, not bwrap's init).
+    chdir : Path, optional
+        Working directory, ``scratch`` by default.
 
     Returns
     -------
@@ -131,6 +145,7 @@ def sandbox_command(
         "sandbox",
         "--die-with-parent",
         "--new-session",
+        *(["--unshare-pid"] if pid_namespace else []),
         "--ro-bind",
         "/usr",
         "/usr",
@@ -151,7 +166,7 @@ def sandbox_command(
     argv += ["--remount-ro", "/"]  # the sandbox's own root: nothing writable but the binds
     argv += [
         "--chdir",
-        str(scratch),
+        str(chdir or scratch),
         "--clearenv",
         "--setenv",
         "HOME",
@@ -171,6 +186,8 @@ def sandbox_command(
     ]
     if data is not None:  # the same copy of the data as the grader, wherever it was found
         argv += ["--setenv", "FASHION_MNIST_DIR", str(data)]
+    if not process_limits:
+        return argv + ["--"] + command
     argv += [
         "--",
         "/usr/bin/prlimit",
@@ -203,7 +220,11 @@ def check_sandbox() -> None:
 
 
 def install_kernelspec(
-    data_dir: Path, scratch: Path, runtime: Path, limits: Limits = Limits()
+    data_dir: Path,
+    scratch: Path,
+    runtime: Path,
+    limits: Limits = Limits(),
+    argv: list[str] | None = None,
 ) -> str:
     """Write a kernelspec whose kernel runs sandboxed; return its name.
 
@@ -217,10 +238,13 @@ def install_kernelspec(
         The kernel's connection folder; set ``JUPYTER_RUNTIME_DIR`` to it and use the
         ``ipc`` transport with an ``ip`` inside it.
     limits : Limits
+    argv : list of str, optional
+        A program that provides the sandboxed kernel itself, such as a zygote's launcher
+        (:mod:`fashion_lessons.zygote`); ``scratch`` and ``limits`` are then its business.
     """
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     spec = {
-        "argv": sandbox_command(kernel, scratch, runtime, limits),
+        "argv": argv or sandbox_command(kernel, scratch, runtime, limits),
         "display_name": "Python 3 (fashion-lessons sandbox)",
         "language": "python",
         "metadata": {"debugger": False},

@@ -14,21 +14,35 @@ from conftest import REPO
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
 
-@pytest.fixture(scope="module")
-def kernel(tmp_path_factory):
-    """A sandboxed kernel whose scratch folder is one student's grading folder."""
+@pytest.fixture(scope="module", params=["fresh", "zygote"])
+def kernel(request, tmp_path_factory):
+    """A sandboxed kernel whose notebook is in one student's grading folder.
+
+    ``fresh`` starts the kernel in its own sandbox, with the student's folder as its
+    scratch folder; ``zygote`` forks it from a sandboxed zygote, with the zygote's work
+    folder (a copy of the student's folder) as its scratch folder.
+    """
     from jupyter_client.manager import KernelManager
 
     from fashion_lessons.sandbox import Limits, check_sandbox, install_kernelspec
+    from fashion_lessons.zygote import Zygote
 
     check_sandbox()
     base = tmp_path_factory.mktemp("sandbox")
-    scratch, runtime, data = base / "alice", base / "runtime", base / "jupyter"
-    for folder in (scratch, runtime, data, base / "bob"):
-        folder.mkdir()
+    folder, runtime, data = base / "alice", base / "runtime", base / "jupyter"
+    for path in (folder, runtime, data, base / "bob"):
+        path.mkdir()
     (base / "bob" / "answers.txt").write_text("bob's work")
     limits = Limits(memory_bytes=3 * 2**30)
-    name = install_kernelspec(data, scratch, runtime, limits)
+    zygote = None
+    if request.param == "zygote":
+        zygote = Zygote(limits, base / "zygote.log")
+        zygote.wait_ready()
+        scratch, runtime = zygote.work, zygote.runtime
+        name = install_kernelspec(data, folder, runtime, argv=zygote.kernel_argv())
+    else:
+        scratch = folder
+        name = install_kernelspec(data, scratch, runtime, limits)
     manager = KernelManager(
         kernel_name=name,
         transport="ipc",
@@ -36,7 +50,7 @@ def kernel(tmp_path_factory):
         connection_file=str(runtime / "kernel.json"),
     )
     manager.kernel_spec_manager.kernel_dirs = [str(data / "kernels")]
-    manager.start_kernel(cwd=str(scratch))
+    manager.start_kernel(cwd=str(folder))
     client = manager.client()
     client.start_channels()
     client.wait_for_ready(timeout=60)
@@ -52,20 +66,22 @@ def kernel(tmp_path_factory):
         reply = client.execute_interactive(code, timeout=60, output_hook=collect)
         return reply["content"]["status"], "".join(pieces)
 
-    yield run, base
+    yield run, base, scratch
     client.stop_channels()
     manager.shutdown_kernel(now=True)
+    if zygote is not None:
+        zygote.close()
 
 
 def test_runs_as_an_unprivileged_user_in_its_scratch_folder(kernel):
-    run, base = kernel
+    run, _, scratch = kernel
     status, text = run("import os; print(os.getuid(), os.getcwd())")
     assert status == "ok"
-    assert text.split() == ["1000", str(base / "alice")]
+    assert text.split() == ["1000", str(scratch)]
 
 
 def test_can_use_the_package_and_the_dataset(kernel):
-    run, _ = kernel
+    run, _, _ = kernel
     status, text = run(
         "from fashion_lessons.data import load_data\nprint(load_data(download=False)[1][0].shape)"
     )
@@ -74,7 +90,7 @@ def test_can_use_the_package_and_the_dataset(kernel):
 
 
 def test_cannot_read_the_repository_solutions_home_or_other_students(kernel, tmp_path):
-    run, base = kernel
+    run, base, _ = kernel
     probe = Path.home() / f".fashion-lessons-probe-{tmp_path.name}"
     probe.write_text("instructor secret")
     try:
@@ -87,18 +103,18 @@ def test_cannot_read_the_repository_solutions_home_or_other_students(kernel, tmp
 
 
 def test_writes_outside_scratch_never_reach_the_host(kernel):
-    run, base = kernel
+    run, base, scratch = kernel
     for path in (base / "bob" / "evil.txt", base / "evil.txt", Path("/evil.txt")):
         run(f"open({str(path)!r}, 'w').write('x')")
         assert not path.exists(), f"the sandbox wrote {path} on the host"
     for path in ("/usr/evil.txt", sys.prefix + "/evil.txt"):
         assert run(f"open({path!r}, 'w').write('x')")[0] == "error"
     status, _ = run("open('notes.txt', 'w').write('mine')")
-    assert status == "ok" and (base / "alice" / "notes.txt").read_text() == "mine"
+    assert status == "ok" and (scratch / "notes.txt").read_text() == "mine"
 
 
 def test_no_network_not_even_loopback(kernel):
-    run, _ = kernel
+    run, _, _ = kernel
     server = socket.create_server(("127.0.0.1", 0))
     port = server.getsockname()[1]
     accepted = []
@@ -109,7 +125,7 @@ def test_no_network_not_even_loopback(kernel):
 
 
 def test_memory_bomb_hits_the_cap(kernel):
-    run, _ = kernel
+    run, _, _ = kernel
     status, text = run("hog = bytearray(8 * 2**30)")
     assert (status, text) == ("error", "MemoryError")
     assert run("print('still alive')") == ("ok", "still alive\n")

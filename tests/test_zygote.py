@@ -1,0 +1,147 @@
+"""Kernels forked from a sandboxed zygote: fast, and nothing shared between students."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+
+
+@pytest.fixture
+def zygote(tmp_path):
+    from fashion_lessons.sandbox import Limits
+    from fashion_lessons.zygote import Zygote
+
+    zygote = Zygote(Limits(memory_bytes=3 * 2**30), tmp_path / "zygote.log")
+    zygote.wait_ready()
+    yield zygote
+    zygote.close()
+
+
+@contextlib.contextmanager
+def forked_kernel(zygote, tmp_path):
+    """A kernel from ``zygote`` for a notebook folder in ``tmp_path``; yields (run, manager)."""
+    from jupyter_client.manager import KernelManager
+
+    from fashion_lessons.sandbox import install_kernelspec
+
+    folder, data = tmp_path / "notebook", tmp_path / "jupyter"
+    folder.mkdir(exist_ok=True)
+    name = install_kernelspec(data, folder, zygote.runtime, argv=zygote.kernel_argv())
+    manager = KernelManager(
+        kernel_name=name,
+        transport="ipc",
+        ip=str(zygote.runtime / "kernel"),
+        connection_file=str(zygote.runtime / "kernel.json"),
+    )
+    manager.kernel_spec_manager.kernel_dirs = [str(data / "kernels")]
+    manager.start_kernel(cwd=str(folder))
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+
+    def run(code: str) -> tuple[str, str]:
+        pieces = []
+
+        def collect(message):
+            content = message["content"]
+            pieces.append(content.get("text") or content.get("ename") or "")
+
+        reply = client.execute_interactive(code, timeout=60, output_hook=collect)
+        return reply["content"]["status"], "".join(pieces)
+
+    try:
+        yield run, manager
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_kernels_start_with_tensorflow_imported_and_train(zygote, tmp_path):
+    with forked_kernel(zygote, tmp_path) as (run, _):
+        assert run("import sys; print('tensorflow' in sys.modules)") == ("ok", "True\n")
+        status, text = run(
+            "import keras, numpy as np\n"
+            "model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])\n"
+            "model.compile('sgd', 'mse')\n"
+            "history = model.fit(np.ones((32, 4)), np.zeros(32), epochs=2, verbose=0)\n"
+            "print(len(history.history['loss']))"
+        )
+        assert (status, text) == ("ok", "2\n")
+
+
+def test_nothing_of_one_kernel_reaches_the_next(zygote, tmp_path):
+    with forked_kernel(zygote, tmp_path) as (run, _):
+        status, text = run(
+            "import subprocess\n"
+            "subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+            "open('/tmp/planted', 'w').write('x'); open('planted.txt', 'w').write('x')"
+        )
+        assert status == "ok", text
+    zygote.make_idle()
+    with forked_kernel(zygote, tmp_path) as (run, _):
+        status, text = run(
+            "import os\n"
+            "commands = [open(f'/proc/{p}/cmdline').read() for p in os.listdir('/proc')"
+            " if p.isdigit()]\n"
+            "print(any('sleep' in c for c in commands), os.path.exists('/tmp/planted'),"
+            " os.path.exists('planted.txt'))"
+        )
+        assert (status, text) == ("ok", "False False False\n")
+    assert zygote.restarts == 0
+
+
+def test_kernels_cannot_reach_the_zygote(zygote, tmp_path):
+    control = {
+        f"pipe:[{os.fstat(stream.fileno()).st_ino}]"
+        for stream in (zygote.process.stdin, zygote.process.stdout)
+    }
+    with forked_kernel(zygote, tmp_path) as (run, _):
+        status, text = run(
+            "import ctypes, os\n"
+            "zygote = os.getppid()\n"
+            "libc = ctypes.CDLL('libc.so.6', use_errno=True)\n"
+            "attached = libc.ptrace(16, zygote, 0, 0) == 0  # PTRACE_ATTACH\n"
+            "try:\n"
+            "    open(f'/proc/{zygote}/mem', 'rb'); memory = True\n"
+            "except OSError:\n"
+            "    memory = False\n"
+            f"print(attached, memory, os.path.exists({str(zygote.socket_path)!r}))\n"
+            "for fd in os.listdir('/proc/self/fd'):\n"
+            "    print(os.readlink(f'/proc/self/fd/{fd}'))"
+        )
+        assert status == "ok", text
+        lines = text.splitlines()
+        assert lines[0] == "False False False"  # no ptrace, no memory, no socket
+        assert not control & set(lines[1:]), "a kernel holds the zygote's control pipe"
+
+
+def test_a_kernel_that_kills_the_zygote_hurts_only_itself(zygote, tmp_path):
+    with forked_kernel(zygote, tmp_path) as (run, manager):
+        run("import os, signal; os.kill(os.getppid(), signal.SIGKILL)")
+        manager.provisioner.process.wait(timeout=30)  # the launcher ends with its kernel
+    zygote.make_idle()
+    assert zygote.restarts == 1
+    with forked_kernel(zygote, tmp_path) as (run, _):
+        assert run("print(6 * 7)") == ("ok", "42\n")
+
+
+def test_killing_the_launcher_kills_its_kernel(zygote, tmp_path):
+    def sandboxed() -> list[psutil.Process]:
+        return psutil.Process(zygote.process.pid).children(recursive=True)
+
+    before = len(sandboxed())  # bwrap's init and the zygote
+    with forked_kernel(zygote, tmp_path) as (run, manager):
+        assert run("print('up')") == ("ok", "up\n")
+        assert len(sandboxed()) == before + 1
+        os.kill(manager.provisioner.pid, signal.SIGKILL)
+        manager.provisioner.process.wait(timeout=30)
+        zygote.make_idle()
+        assert len(sandboxed()) == before
+    assert zygote.restarts == 0

@@ -255,3 +255,29 @@ def install_kernelspec(
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
     return KERNEL_NAME
+
+
+def kernel_manager(data_dir: Path, runtime: Path, name: str = KERNEL_NAME):
+    """A Jupyter ``KernelManager`` for a kernelspec written by :func:`install_kernelspec`.
+
+    Parameters
+    ----------
+    data_dir, runtime : Path
+        As given to :func:`install_kernelspec`.
+    name : str
+
+    Returns
+    -------
+    jupyter_client.manager.KernelManager
+        Not started; talks to the kernel over ipc sockets in ``runtime``.
+    """
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(
+        kernel_name=name,
+        transport="ipc",
+        ip=str(Path(runtime) / "kernel"),
+        connection_file=str(Path(runtime) / "kernel.json"),
+    )
+    manager.kernel_spec_manager.kernel_dirs = [str(Path(data_dir) / "kernels")]
+    return manager

@@ -40,7 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fashion_lessons.sandbox import Limits, sandbox_command
+from fashion_lessons.sandbox import Limits, SandboxUnavailable, sandbox_command
 
 PRELOAD = (
     "numpy",
@@ -88,8 +88,13 @@ def _remove_contents(folder: Path, keep: Path | None = None) -> None:
 # --- the grading process' side ---------------------------------------------------------
 
 
-class ZygoteFailed(RuntimeError):
+class ZygoteFailed(SandboxUnavailable):
     """A zygote did not start, or did not become idle again."""
+
+    def __init__(self, problem: str):
+        super().__init__(
+            f"{problem}. Grading with --fresh-kernels starts every kernel on its own instead."
+        )
 
 
 class Zygote:

@@ -85,6 +85,35 @@ def test_wall_clock_limit_kills_the_worker_and_its_kernel(graded_course):
             gradebook.find_submission(ASSIGNMENT, "spin")
 
 
+def _zygote_processes() -> set[int]:
+    """Zygotes, their kernels (forked, so named alike) and kernel launchers."""
+    return {
+        p.pid
+        for p in psutil.process_iter(["cmdline"])
+        if "fashion_lessons.zygote" in " ".join(p.info["cmdline"] or [])
+    }
+
+
+def test_a_submission_killed_by_the_wall_clock_leaves_its_zygote_clean(graded_course):
+    """The next student on the same zygote is graded in full; no kernel outlives the run."""
+    before = _zygote_processes()
+    options = isolation.IsolationOptions(wall_clock_s=20)
+    pairs = [("spin", ASSIGNMENT), ("ref", ASSIGNMENT)]
+    spin, ref = isolation.grade_all(graded_course, pairs, "run-spin", options, workers=1)
+    assert spin.score == 0 and "wall-clock limit of 20 s" in spin.reason
+    assert ref.score == ref.max_score > 0, ref.reason
+    assert _zygote_processes() - before == set()
+
+
+def test_fresh_kernels_grade_like_forked_ones(graded_course):
+    pairs = [("ref", ASSIGNMENT), ("whoami", ASSIGNMENT), ("blank", ASSIGNMENT)]
+    forked = isolation.grade_all(graded_course, pairs, "run-forked", workers=2)
+    fresh_options = isolation.IsolationOptions(zygote=False)
+    fresh = isolation.grade_all(graded_course, pairs, "run-fresh", fresh_options, workers=2)
+    assert [r.score for r in fresh] == [r.score for r in forked]
+    assert [r.score > 0 for r in fresh] == [True, True, False]
+
+
 def test_parallel_grading_is_journaled_and_resumes_without_regrading(graded_course):
     pairs = [("ref", ASSIGNMENT), ("blank", ASSIGNMENT)]
     first = isolation.grade_all(graded_course, pairs, run_id="run-1", workers=2)
@@ -129,6 +158,7 @@ def test_kill_9_of_the_whole_run_then_rerun_grades_each_submission_once(tmp_path
     command = [sys.executable, "-m", "fashion_lessons.cli", "grade", str(submissions)]
     command += ["--out", str(out), "--workers", "1"]
     journal = out / isolation.STATE_DIR / isolation.JOURNAL
+    zygotes_before = _zygote_processes()
     run = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -148,6 +178,7 @@ def test_kill_9_of_the_whole_run_then_rerun_grades_each_submission_once(tmp_path
         if p.info["cmdline"] and str(out) in " ".join(p.info["cmdline"])
     ]
     assert orphans == [], "workers or kernels outlived the killed run"
+    assert _zygote_processes() - zygotes_before == set(), "a zygote outlived the killed run"
     graded_before = isolation.read_journal(out, (out / ".grading" / "run_id").read_text())
 
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=600)

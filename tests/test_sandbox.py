@@ -22,9 +22,7 @@ def kernel(request, tmp_path_factory):
     scratch folder; ``zygote`` forks it from a sandboxed zygote, with the zygote's work
     folder (a copy of the student's folder) as its scratch folder.
     """
-    from jupyter_client.manager import KernelManager
-
-    from fashion_lessons.sandbox import Limits, check_sandbox, install_kernelspec
+    from fashion_lessons.sandbox import Limits, check_sandbox, install_kernelspec, kernel_manager
     from fashion_lessons.zygote import Zygote
 
     check_sandbox()
@@ -43,13 +41,7 @@ def kernel(request, tmp_path_factory):
     else:
         scratch = folder
         name = install_kernelspec(data, scratch, runtime, limits)
-    manager = KernelManager(
-        kernel_name=name,
-        transport="ipc",
-        ip=str(runtime / "kernel"),
-        connection_file=str(runtime / "kernel.json"),
-    )
-    manager.kernel_spec_manager.kernel_dirs = [str(data / "kernels")]
+    manager = kernel_manager(data, runtime, name)
     manager.start_kernel(cwd=str(folder))
     client = manager.client()
     client.start_channels()

@@ -56,7 +56,8 @@ PRELOAD = (
     "fashion_lessons.training",
 )
 START_TIMEOUT_S = 180.0  # preloading takes a few seconds, more on a loaded machine
-IDLE_TIMEOUT_S = 30.0  # a kernel killed by its launcher is gone well within this
+IDLE_TIMEOUT_S = 30.0
+IPCRM = "/usr/bin/ipcrm"  # a kernel killed by its launcher is gone well within this
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
 
@@ -67,22 +68,31 @@ def _prctl(option: int, value: int) -> None:
         raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
 
 
+def _remove(entry: Path) -> None:
+    """Delete a file, link or folder tree, even one a student made read-only."""
+    if entry.is_dir() and not entry.is_symlink():
+        with contextlib.suppress(OSError):
+            entry.chmod(0o700)
+        _remove_contents(entry)
+        with contextlib.suppress(OSError):
+            entry.rmdir()
+    else:
+        with contextlib.suppress(OSError):
+            entry.unlink()
+
+
 def _remove_contents(folder: Path, keep: Path | None = None) -> None:
-    """Delete everything in ``folder`` (even read-only entries) except ``keep``'s ancestors."""
-    for entry in list(folder.iterdir()) if folder.is_dir() else []:
+    """Delete everything in ``folder`` except ``keep`` and the folders leading to it."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
         if keep is not None and (entry == keep or entry in keep.parents):
             if entry != keep:
                 _remove_contents(entry, keep)
             continue
-        if entry.is_dir() and not entry.is_symlink():
-            with contextlib.suppress(OSError):
-                entry.chmod(0o700)  # a student may have made a folder unreadable
-            _remove_contents(entry)
-            with contextlib.suppress(OSError):
-                entry.rmdir()
-        else:
-            with contextlib.suppress(OSError):
-                entry.unlink()
+        _remove(entry)
 
 
 # --- the grading process' side ---------------------------------------------------------
@@ -122,7 +132,12 @@ class Zygote:
         self._start()  # not waiting yet: several zygotes preload at the same time
 
     def wait_ready(self) -> None:
-        """Block until the zygote has preloaded; raise :class:`ZygoteFailed` if it cannot."""
+        """Block until the zygote has preloaded; raise :class:`ZygoteFailed` if it cannot.
+
+        A zygote that died while idle (the OOM killer, say) is replaced first.
+        """
+        if self.process is None or self.process.poll() is not None:
+            self._restart()
         if not self._ready:
             self._expect(b"ready", START_TIMEOUT_S)
             self._ready = True
@@ -201,12 +216,15 @@ class Zygote:
             self.process.stdin.flush()
             self._expect(b"pong", IDLE_TIMEOUT_S)
         except (OSError, ZygoteFailed):
-            self._stop()
-            self.restarts += 1
-            self._ready = False
-            self._start()
+            self._restart()
         _remove_contents(self.runtime)
         _remove_contents(self.work)
+
+    def _restart(self) -> None:
+        self._stop()
+        self.restarts += 1
+        self._ready = False
+        self._start()
 
     def _stop(self) -> None:
         from fashion_lessons.isolation import kill_tree
@@ -247,6 +265,7 @@ def serve(listener_fd: int, limits: Limits) -> None:
     listener = socket.socket(fileno=listener_fd)
     zygote_fds = {0, 1, 2, listener_fd}
     preloaded_fds = {int(fd) for fd in os.listdir("/proc/self/fd")} - zygote_fds
+    devices = set(os.listdir("/dev"))  # the sandbox's /dev is a writable tmpfs too
     os.write(1, b"ready\n")
     while True:
         readable = select.select([listener, 0], [], [])[0]
@@ -260,7 +279,7 @@ def serve(listener_fd: int, limits: Limits) -> None:
             connection, _ = listener.accept()
             with connection:
                 _serve_one(connection, limits, preloaded_fds)
-            _clean_up()
+            _clean_up(devices)
 
 
 def _serve_one(connection: socket.socket, limits: Limits, preloaded_fds: set[int]) -> None:
@@ -299,8 +318,20 @@ def _serve_one(connection: socket.socket, limits: Limits, preloaded_fds: set[int
         os.close(watch)
 
 
-def _clean_up(deadline_s: float = 10.0) -> None:
-    """Kill every other process in this PID namespace and empty ``/tmp``; exit if stuck."""
+def _clean_up(devices: set[str], deadline_s: float = 10.0) -> None:
+    """Kill every other process in this PID namespace, then remove what kernels wrote.
+
+    The sandbox's writable places are ``/tmp``, ``/dev`` (with ``/dev/shm``), System V
+    IPC objects and the slot's work and runtime folders, which the grading process
+    empties. Exits if processes would not die, so that the grading process starts a new
+    zygote.
+
+    Parameters
+    ----------
+    devices : set of str
+        The entries of ``/dev`` when the zygote started; any other is removed.
+    deadline_s : float
+    """
     deadline = time.monotonic() + deadline_s
     while True:
         try:
@@ -314,6 +345,11 @@ def _clean_up(deadline_s: float = 10.0) -> None:
             sys.exit("leftover processes would not die")
         time.sleep(0.005)
     _remove_contents(Path("/tmp"), keep=Path.cwd())  # the slot's binds stay
+    _remove_contents(Path("/dev/shm"))
+    for name in set(os.listdir("/dev")) - devices:
+        _remove(Path("/dev") / name)
+    if os.path.exists(IPCRM):  # shared memory, semaphores and queues of this namespace
+        subprocess.run([IPCRM, "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _become_kernel(

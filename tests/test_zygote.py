@@ -68,12 +68,20 @@ def test_kernels_start_with_tensorflow_imported_and_train(zygote, tmp_path):
         assert (status, text) == ("ok", "2\n")
 
 
+# Every place a kernel can write: /tmp, /dev (a tmpfs), /dev/shm and its work folder
+# (and System V shared memory, planted below).
+PLANTED = ["/tmp/planted", "/dev/planted", "/dev/shm/planted", "planted.txt"]
+
+
 def test_nothing_of_one_kernel_reaches_the_next(zygote, tmp_path):
     with forked_kernel(zygote, tmp_path) as (run, _):
         status, text = run(
             "import subprocess\n"
             "subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
-            "open('/tmp/planted', 'w').write('x'); open('planted.txt', 'w').write('x')"
+            f"for path in {PLANTED!r}:\n"
+            "    open(path, 'w').write('x')\n"
+            "import ctypes\n"
+            "ctypes.CDLL('libc.so.6').shmget(0x5EED, 4096, 0o1600)  # IPC_CREAT | 0600"
         )
         assert status == "ok", text
     zygote.make_idle()
@@ -82,10 +90,11 @@ def test_nothing_of_one_kernel_reaches_the_next(zygote, tmp_path):
             "import os\n"
             "commands = [open(f'/proc/{p}/cmdline').read() for p in os.listdir('/proc')"
             " if p.isdigit()]\n"
-            "print(any('sleep' in c for c in commands), os.path.exists('/tmp/planted'),"
-            " os.path.exists('planted.txt'))"
+            "print(any('sleep' in c for c in commands),"
+            f" [os.path.exists(p) for p in {PLANTED!r}])\n"
+            "print(len(open('/proc/sysvipc/shm').read().splitlines()) - 1)  # below a header"
         )
-        assert (status, text) == ("ok", "False False False\n")
+        assert (status, text) == ("ok", f"False {[False] * len(PLANTED)}\n0\n")
     assert zygote.restarts == 0
 
 
@@ -140,3 +149,12 @@ def test_killing_the_launcher_kills_its_kernel(zygote, tmp_path):
         zygote.make_idle()
         assert len(sandboxed()) == before
     assert zygote.restarts == 0
+
+
+def test_a_zygote_that_died_while_idle_is_replaced_before_use(zygote, tmp_path):
+    zygote.process.kill()  # as the OOM killer would
+    zygote.process.wait()
+    zygote.wait_ready()
+    assert zygote.restarts == 1
+    with forked_kernel(zygote, tmp_path) as (run, _):
+        assert run("print(6 * 7)") == ("ok", "42\n")

@@ -4,9 +4,10 @@ The grading process never runs a student's notebook itself. For each submission 
 a worker (from a server that has imported nbgrader once), waits at most a wall-clock
 limit, and kills the worker's whole process tree beyond it. The worker autogrades
 through nbgrader with a kernel that, unless told otherwise, runs inside the bubblewrap
-sandbox of :mod:`fashion_lessons.sandbox`. The worker reports through a result file in a
-folder the sandboxed kernel cannot see, never through its output streams, which a
-student's code could write to.
+sandbox of :mod:`fashion_lessons.sandbox`, forked from the worker slot's zygote
+(:mod:`fashion_lessons.zygote`), which has imported TensorFlow already. The worker
+reports through a result file in a folder the sandboxed kernel cannot see, never
+through its output streams, which a student's code could write to.
 """
 
 from __future__ import annotations

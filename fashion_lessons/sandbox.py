@@ -14,7 +14,8 @@ not protect against that. Each grading kernel here runs under ``bwrap`` with:
 
 The kernel talks to the grader over ZeroMQ's ``ipc`` transport through socket files
 in a per-kernel runtime folder, since TCP loopback is cut off with the network.
-The PID namespace is not unshared: ipykernel would then think its parent died.
+A kernel started on its own gets no PID namespace (ipykernel would take bwrap's init
+as a sign its parent died); a zygote's sandbox gets one (see :mod:`fashion_lessons.zygote`).
 """
 
 from __future__ import annotations

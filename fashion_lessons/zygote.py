@@ -129,7 +129,11 @@ class Zygote:
         self.process: subprocess.Popen | None = None
         self.restarts = 0
         self._ready = False
-        self._start()  # not waiting yet: several zygotes preload at the same time
+        try:
+            self._start()  # not waiting yet: several zygotes preload at the same time
+        except BaseException:
+            shutil.rmtree(self.slot, ignore_errors=True)
+            raise
 
     def wait_ready(self) -> None:
         """Block until the zygote has preloaded; raise :class:`ZygoteFailed` if it cannot.

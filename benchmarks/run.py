@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import platform
@@ -367,12 +368,9 @@ def bench_kernels(repeats: int = 2) -> dict:
     return result
 
 
-CLASS_SIZE = [100]  # set from --class-size
-PER_NOTEBOOK_MODES = ["zygote"]  # "fresh" added by --compare-fresh-kernels
-
-
-def bench_grading(repeats: int = 2) -> dict:
-    """Per-notebook autograde time per kernel mode, and a class of 100 on assignment 04."""
+def bench_grading(repeats: int = 2, class_size: int = 100, compare_fresh: bool = False) -> dict:
+    """Per-notebook autograde time (also with fresh kernels if ``compare_fresh``), and a
+    class of ``class_size`` students on assignment 04 (0 skips it)."""
     from fashion_lessons.course import assignment_ids
 
     assignments = assignment_ids(REPO)
@@ -382,8 +380,9 @@ def bench_grading(repeats: int = 2) -> dict:
     for repeat in range(repeats):
         for assignment in assignments:
             _hand_in(single, f"ref{repeat}", assignment, _notebook("ref", assignment))
-    per_assignment = {mode: {a: [] for a in assignments} for mode in PER_NOTEBOOK_MODES}
-    for mode in PER_NOTEBOOK_MODES:
+    modes = ["zygote", "fresh"] if compare_fresh else ["zygote"]
+    per_assignment = {mode: {a: [] for a in assignments} for mode in modes}
+    for mode in modes:
         report, _, _ = _grade(single, workers=1, mode=mode)
         for result in report.results:
             per_assignment[mode][result.assignment].append(result.seconds)
@@ -397,7 +396,6 @@ def bench_grading(repeats: int = 2) -> dict:
         result["per_notebook_fresh_kernel_s"] = round(per_notebook["fresh"], 2)
         result["zygote_speedup"] = round(per_notebook["fresh"] / per_notebook["zygote"], 2)
 
-    class_size = CLASS_SIZE[0]
     if not class_size:
         shutil.rmtree(single, ignore_errors=True)
         return result
@@ -455,6 +453,13 @@ def print_table(results: dict) -> None:
             print(f"{section + '.' + key:<46} {value!s:>10}  {verdict}")
 
 
+def _save(results: dict) -> None:
+    """Write ``results.json`` atomically: a killed run leaves the previous complete file."""
+    temporary = RESULTS.with_suffix(".tmp")
+    temporary.write_text(json.dumps(results, indent=2) + "\n")
+    os.replace(temporary, RESULTS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=sorted(BENCHMARKS), help="run only these")
@@ -467,21 +472,20 @@ def main(argv: list[str] | None = None) -> int:
         help="also time per-notebook grading with a fresh kernel per notebook (+1.5 min)",
     )
     args = parser.parse_args(argv)
-    CLASS_SIZE[0] = args.class_size
-    if args.compare_fresh_kernels:
-        PER_NOTEBOOK_MODES.append("fresh")
+    benchmarks = dict(BENCHMARKS)
+    benchmarks["grading"] = functools.partial(
+        bench_grading, class_size=args.class_size, compare_fresh=args.compare_fresh_kernels
+    )
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() and args.only else {}
     results["machine"] = machine()
-    for name, function in BENCHMARKS.items():
+    for name, function in benchmarks.items():
         if args.only and name not in args.only:
             continue
         print(f"running {name} …", flush=True)
         start = time.perf_counter()
         results[name] = {**results.get(name, {}), **function()}  # keep parts not rerun
         results[name]["bench_wall_s"] = round(time.perf_counter() - start, 1)
-        temporary = RESULTS.with_suffix(".tmp")
-        temporary.write_text(json.dumps(results, indent=2) + "\n")
-        os.replace(temporary, RESULTS)
+        _save(results)
     kernels, grading = results.get("kernels", {}), results.get("grading", {})
     if "execute_04_zygote_s" in kernels and "per_assignment_s" in grading:
         # The rest of a graded submission: worker, nbgrader's database and files, feedback.
@@ -491,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
             - kernels["execute_04_zygote_s"],
             2,
         )
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        _save(results)
     print_table(results)
     print(f"\nwritten to {RESULTS.relative_to(REPO)}")
     return 0

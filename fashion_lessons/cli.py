@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--fresh-kernels",
         action="store_true",
         help="start every sandboxed kernel afresh instead of forking it from a process "
-        "with TensorFlow imported (slower by about 3 s per TensorFlow notebook)",
+        "with TensorFlow imported (slower: every TensorFlow notebook imports it anew)",
     )
     grade.add_argument(
         "--fresh", action="store_true", help="replace the grades of another run in OUT"

@@ -1,6 +1,6 @@
 """Sandboxed kernels forked from a process that has imported TensorFlow once.
 
-Every graded notebook imports TensorFlow, and a fresh kernel pays about 3 s of CPU for
+Every graded notebook imports TensorFlow, and a fresh kernel pays seconds of CPU for
 that — more than most notebooks' own work. A *zygote* is a long-lived process inside
 the bubblewrap sandbox (with its own PID namespace) that imports TensorFlow, Keras,
 NumPy, matplotlib, ipykernel and this package once, then forks one kernel per notebook.

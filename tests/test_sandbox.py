@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, started_kernel
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
@@ -22,7 +22,7 @@ def kernel(request, tmp_path_factory):
     scratch folder; ``zygote`` forks it from a sandboxed zygote, with the zygote's work
     folder (a copy of the student's folder) as its scratch folder.
     """
-    from fashion_lessons.sandbox import Limits, check_sandbox, install_kernelspec, kernel_manager
+    from fashion_lessons.sandbox import Limits, check_sandbox, install_kernelspec
     from fashion_lessons.zygote import Zygote
 
     check_sandbox()
@@ -41,26 +41,8 @@ def kernel(request, tmp_path_factory):
     else:
         scratch = folder
         name = install_kernelspec(data, scratch, runtime, limits)
-    manager = kernel_manager(data, runtime, name)
-    manager.start_kernel(cwd=str(folder))
-    client = manager.client()
-    client.start_channels()
-    client.wait_for_ready(timeout=60)
-
-    def run(code: str) -> tuple[str, str]:
-        """Execute ``code``; return the reply status and the text or error name printed."""
-        pieces = []
-
-        def collect(message):
-            content = message["content"]
-            pieces.append(content.get("text") or content.get("ename") or "")
-
-        reply = client.execute_interactive(code, timeout=60, output_hook=collect)
-        return reply["content"]["status"], "".join(pieces)
-
-    yield run, base, scratch
-    client.stop_channels()
-    manager.shutdown_kernel(now=True)
+    with started_kernel(data, runtime, name, folder) as (run, _):
+        yield run, base, scratch
     if zygote is not None:
         zygote.close()
 

@@ -9,6 +9,7 @@ import signal
 
 import psutil
 import pytest
+from conftest import started_kernel
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
@@ -27,32 +28,13 @@ def zygote(tmp_path):
 @contextlib.contextmanager
 def forked_kernel(zygote, tmp_path):
     """A kernel from ``zygote`` for a notebook folder in ``tmp_path``; yields (run, manager)."""
-    from fashion_lessons.sandbox import install_kernelspec, kernel_manager
+    from fashion_lessons.sandbox import install_kernelspec
 
     folder, data = tmp_path / "notebook", tmp_path / "jupyter"
     folder.mkdir(exist_ok=True)
     name = install_kernelspec(data, folder, zygote.runtime, argv=zygote.kernel_argv())
-    manager = kernel_manager(data, zygote.runtime, name)
-    manager.start_kernel(cwd=str(folder))
-    client = manager.client()
-    client.start_channels()
-    client.wait_for_ready(timeout=60)
-
-    def run(code: str) -> tuple[str, str]:
-        pieces = []
-
-        def collect(message):
-            content = message["content"]
-            pieces.append(content.get("text") or content.get("ename") or "")
-
-        reply = client.execute_interactive(code, timeout=60, output_hook=collect)
-        return reply["content"]["status"], "".join(pieces)
-
-    try:
+    with started_kernel(data, zygote.runtime, name, folder) as (run, manager):
         yield run, manager
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 def test_kernels_start_with_tensorflow_imported_and_train(zygote, tmp_path):

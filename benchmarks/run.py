@@ -277,7 +277,7 @@ class _MemoryProbe:
 
 
 # How kernels run: forked from a zygote in the sandbox (the default), or started afresh
-# in their own sandbox (as before the zygote).
+# in their own sandbox (`--fresh-kernels`).
 KERNEL_MODES = {
     "zygote": {"sandbox": True, "zygote": True},
     "fresh": {"sandbox": True, "zygote": False},
@@ -285,14 +285,14 @@ KERNEL_MODES = {
 
 
 def _grade(submissions: Path, workers: int, mode: str = "zygote"):
-    from fashion_lessons.course import grade
-    from fashion_lessons.isolation import IsolationOptions
+    from fashion_lessons.grading.pipeline import grade
+    from fashion_lessons.grading.types import IsolationOptions
 
     out = Path(tempfile.mkdtemp(prefix="bench-grade-")) / "out"
     options = IsolationOptions(**KERNEL_MODES[mode])
     with _MemoryProbe() as probe:
         start = time.perf_counter()
-        report = grade(submissions, out, isolation_options=options, workers=workers)
+        report = grade(submissions, out, isolation=options, workers=workers)
         seconds = time.perf_counter() - start
     shutil.rmtree(out.parent, ignore_errors=True)
     return report, seconds, probe.peak_mib
@@ -339,7 +339,7 @@ def bench_kernels(repeats: int = 2) -> dict:
     """Where a TensorFlow notebook's grading time goes: kernel start and execution,
     fresh kernel against a zygote-forked one, on the reference of assignment 04."""
     from fashion_lessons.sandbox import Limits
-    from fashion_lessons.zygote import Zygote
+    from fashion_lessons.sandbox.zygote import Zygote
 
     folder = Path(tempfile.mkdtemp(prefix="bench-kernels-"))
     start = time.perf_counter()
@@ -371,7 +371,7 @@ def bench_kernels(repeats: int = 2) -> dict:
 def bench_grading(repeats: int = 2, class_size: int = 100, compare_fresh: bool = False) -> dict:
     """Per-notebook autograde time (also with fresh kernels if ``compare_fresh``), and a
     class of ``class_size`` students on assignment 04 (0 skips it)."""
-    from fashion_lessons.course import assignment_ids
+    from fashion_lessons.grading.config import assignment_ids
 
     assignments = assignment_ids(REPO)
     single = Path(tempfile.mkdtemp(prefix="bench-single-"))
@@ -461,9 +461,9 @@ def print_table(results: dict) -> None:
 
 def _save(results: dict) -> None:
     """Write ``results.json`` atomically: a killed run leaves the previous complete file."""
-    temporary = RESULTS.with_suffix(".tmp")
-    temporary.write_text(json.dumps(results, indent=2) + "\n")
-    os.replace(temporary, RESULTS)
+    from fashion_lessons.files import write_atomic
+
+    write_atomic(RESULTS, json.dumps(results, indent=2) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,8 @@ import textwrap
 
 from fashion_lessons.data import CLASS_NAMES, DataError
 
+GIB = 2**30
+
 
 def _print_error(message: str) -> None:
     print(textwrap.fill(f"error: {message}", width=88), file=sys.stderr)
@@ -79,7 +81,7 @@ def command_train(args: argparse.Namespace) -> int:
 
 def command_release(args: argparse.Namespace) -> int:
     """Regenerate exercises/ from solutions/ through nbgrader."""
-    from fashion_lessons.course import release
+    from fashion_lessons.grading.release import release
 
     for path in release():
         print(f"wrote {path}")
@@ -88,26 +90,27 @@ def command_release(args: argparse.Namespace) -> int:
 
 def command_check(args: argparse.Namespace) -> int:
     """Run a filled-in exercise in a fresh kernel; print every test's verdict and points."""
-    from fashion_lessons.course import GradingOptions, check_notebook, format_check_report
+    from fashion_lessons.grading.check import check_notebook, format_check_report
+    from fashion_lessons.grading.types import ExecutionOptions
 
     print(f"running {args.notebook} from top to bottom in a fresh kernel ...", flush=True)
-    report = check_notebook(args.notebook, options=GradingOptions(timeout=args.timeout))
+    report = check_notebook(args.notebook, execution=ExecutionOptions(timeout=args.timeout))
     print(format_check_report(report))
     return 0 if report.passed else 1
 
 
 def command_grade(args: argparse.Namespace) -> int:
     """Grade SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb into OUT."""
-    from fashion_lessons.course import CourseError, GradingOptions, grade
-    from fashion_lessons.isolation import IsolationOptions
+    from fashion_lessons.grading.pipeline import grade
+    from fashion_lessons.grading.types import CourseError, ExecutionOptions, IsolationOptions
 
     if args.kernel and not args.no_sandbox:
         raise CourseError("--kernel chooses an unsandboxed kernel; add --no-sandbox with it")
-    options = GradingOptions(kernel_name=args.kernel, timeout=args.timeout)
-    isolation_options = IsolationOptions(
+    execution = ExecutionOptions(kernel_name=args.kernel, timeout=args.timeout)
+    isolation = IsolationOptions(
         sandbox=not args.no_sandbox,
         wall_clock_s=args.wall_clock,
-        memory_bytes=int(args.memory_gib * 2**30),
+        memory_bytes=int(args.memory_gib * GIB),
         zygote=not args.fresh_kernels,
     )
     if args.no_sandbox:
@@ -115,11 +118,11 @@ def command_grade(args: argparse.Namespace) -> int:
     report = grade(
         args.submissions,
         args.out,
-        options=options,
-        progress=lambda line: print(line, flush=True),
-        isolation_options=isolation_options,
+        execution=execution,
+        isolation=isolation,
         workers=args.workers,
-        fresh=args.fresh,
+        replace_other_run=args.fresh,
+        progress=lambda line: print(line, flush=True),
     )
     print()
     print(report.summary)
@@ -129,13 +132,40 @@ def command_grade(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="fashion-lessons",
-        description="Fashion Lessons: image classification with Keras on Fashion-MNIST.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _add_isolation_arguments(grade: argparse.ArgumentParser) -> None:
+    """How submissions are isolated; the defaults are those of the option type."""
+    from fashion_lessons.grading.types import IsolationOptions
 
+    defaults = IsolationOptions()
+    grade.add_argument(
+        "--wall-clock",
+        type=float,
+        default=defaults.wall_clock_s,
+        help="seconds one submission may take in all, kernel start included "
+        f"(default: {defaults.wall_clock_s:g})",
+    )
+    memory_gib = defaults.memory_bytes / GIB
+    grade.add_argument(
+        "--memory-gib",
+        type=float,
+        default=memory_gib,
+        help=f"memory cap of each kernel (default: {memory_gib:g})",
+    )
+    grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run students' code unprotected, with your rights (only for trusted work)",
+    )
+    grade.add_argument(
+        "--fresh-kernels",
+        action="store_true",
+        help="start every sandboxed kernel afresh instead of forking it from a process "
+        "with TensorFlow imported (slower: every TensorFlow notebook imports it anew)",
+    )
+
+
+def _add_course_commands(commands) -> None:
+    """``data`` and ``train``: the lessons' steps from the command line."""
     data = commands.add_parser("data", help="find and verify Fashion-MNIST, count each class")
     data.add_argument("--path", help="folder with the four .gz files (default: search)")
     data.add_argument("--offline", action="store_true", help="never download")
@@ -154,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(run=command_train)
 
+
+def _add_grading_commands(commands) -> None:
+    """``release``, ``check`` and ``grade``."""
     release = commands.add_parser(
         "release", help="regenerate exercises/ from solutions/ (instructors)"
     )
@@ -183,31 +216,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.cpu_count() or 1,
         help="submissions graded in parallel (default: the number of cores)",
     )
-    grade.add_argument(
-        "--wall-clock",
-        type=float,
-        default=600,
-        help="seconds one submission may take in all, kernel start included (default: 600)",
-    )
-    grade.add_argument(
-        "--memory-gib", type=float, default=4, help="memory cap of each kernel (default: 4)"
-    )
-    grade.add_argument(
-        "--no-sandbox",
-        action="store_true",
-        help="run students' code unprotected, with your rights (only for trusted work)",
-    )
-    grade.add_argument(
-        "--fresh-kernels",
-        action="store_true",
-        help="start every sandboxed kernel afresh instead of forking it from a process "
-        "with TensorFlow imported (slower: every TensorFlow notebook imports it anew)",
-    )
+    _add_isolation_arguments(grade)
     grade.add_argument(
         "--fresh", action="store_true", help="replace the grades of another run in OUT"
     )
     grade.set_defaults(run=command_grade)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fashion-lessons",
+        description="Fashion Lessons: image classification with Keras on Fashion-MNIST.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_course_commands(commands)
+    _add_grading_commands(commands)
     return parser
 
 
@@ -220,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         _print_error(str(error))
         return 2
     except Exception as error:
-        from fashion_lessons.course import CourseError
+        from fashion_lessons.grading.types import CourseError
 
         if not isinstance(error, CourseError):
             raise

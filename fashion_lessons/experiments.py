@@ -14,12 +14,13 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
+from fashion_lessons.files import write_atomic
 
 STEPS_PER_EXECUTION = 10
 """Batches per call into TensorFlow. Saves Python overhead per step (about a third of
@@ -151,15 +152,7 @@ def _write_cache(file: Path, result: ExperimentResult) -> None:
         "test_accuracy": result.test_accuracy,
         "seconds": result.seconds,
     }
-    # Write a temporary file and rename it, so a reader never sees half a file.
-    handle, temporary = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(stored, stream, indent=1)
-        os.replace(temporary, file)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(file, json.dumps(stored, indent=1))  # a reader never sees half a file
 
 
 def run_experiment(

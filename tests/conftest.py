@@ -1,9 +1,9 @@
-"""Shared fixtures: the real dataset, folders holding copies of it to damage, and a
-runner for sandboxed kernels."""
+"""Shared fixtures: the real dataset and folders holding copies of it to damage.
+
+Plain helpers (the repository path, hand-ins, the CLI, kernels) are in ``helpers.py``."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -12,8 +12,6 @@ import pytest
 
 # TensorFlow's C++ info lines are noise in test logs.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -40,38 +38,3 @@ def data_copy(tmp_path, real_data_dir) -> Path:
     for file in real_data_dir.iterdir():
         shutil.copy(file, target / file.name)
     return target
-
-
-@contextlib.contextmanager
-def started_kernel(data: Path, runtime: Path, name: str, cwd: Path):
-    """Start the kernel of a kernelspec written by ``install_kernelspec``.
-
-    Yields
-    ------
-    (run, manager)
-        ``run(code)`` executes code and returns the reply status with the text (or error
-        name) printed; ``manager`` is the kernel's ``KernelManager``.
-    """
-    from fashion_lessons.sandbox import kernel_manager
-
-    manager = kernel_manager(data, runtime, name)
-    manager.start_kernel(cwd=str(cwd))
-    client = manager.client()
-    client.start_channels()
-    client.wait_for_ready(timeout=60)
-
-    def run(code: str) -> tuple[str, str]:
-        pieces = []
-
-        def collect(message):
-            content = message["content"]
-            pieces.append(content.get("text") or content.get("ename") or "")
-
-        reply = client.execute_interactive(code, timeout=60, output_hook=collect)
-        return reply["content"]["status"], "".join(pieces)
-
-    try:
-        yield run, manager
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)

@@ -2,29 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from conftest import REPO
-
-
-def run_cli(*args, env=None, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "fashion_lessons.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=timeout,
-    )
-
-
-def _env(**extra):
-    import os
-
-    env = dict(os.environ)
-    env.update(extra)
-    return env
+from helpers import environment, run_cli
 
 
 def test_data_reports_source_and_counts():
@@ -37,7 +15,7 @@ def test_data_reports_source_and_counts():
 
 
 def test_data_missing_is_a_short_error_without_traceback(tmp_path):
-    result = run_cli("data", env=_env(FASHION_MNIST_DIR=str(tmp_path / "nowhere")))
+    result = run_cli("data", env=environment(FASHION_MNIST_DIR=str(tmp_path / "nowhere")))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "does not exist" in result.stderr and "FASHION_MNIST_DIR" in result.stderr
@@ -45,7 +23,7 @@ def test_data_missing_is_a_short_error_without_traceback(tmp_path):
 
 def test_data_corrupt_is_a_short_error_naming_the_file(data_copy):
     (data_copy / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b garbage")
-    result = run_cli("data", env=_env(FASHION_MNIST_DIR=str(data_copy)))
+    result = run_cli("data", env=environment(FASHION_MNIST_DIR=str(data_copy)))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "t10k-labels-idx1-ubyte.gz" in result.stderr

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from helpers import REPO
 
 RUFF = Path(sys.executable).parent / "ruff"
 PATHS = ["fashion_lessons", "tests", "benchmarks", "nbgrader_config.py"]

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import hostile
 import pytest
-from conftest import REPO
+from helpers import REPO
 
-from fashion_lessons.isolation import kill_tree
+from fashion_lessons.sandbox.processes import kill_tree
 
 pytestmark = pytest.mark.slow
 

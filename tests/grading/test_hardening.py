@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from fashion_lessons.hardening import CapOutputs, disarm, tampering_notes
+from fashion_lessons.grading.hardening import CapOutputs, disarm, tampering_notes
 
 HONEST = '''import numpy as np
 import keras
@@ -85,6 +85,6 @@ def test_outputs_are_capped_by_bytes():
 
 def test_preprocessors_are_enabled_by_default():
     """nbconvert skips a disabled preprocessor silently; these must always run."""
-    from fashion_lessons.hardening import DisarmTampering, RestoreMissingCells
+    from fashion_lessons.grading.hardening import DisarmTampering, RestoreMissingCells
 
     assert DisarmTampering().enabled and CapOutputs().enabled and RestoreMissingCells().enabled

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import REPO, started_kernel
+from helpers import REPO, started_kernel
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
@@ -23,7 +23,7 @@ def kernel(request, tmp_path_factory):
     folder (a copy of the student's folder) as its scratch folder.
     """
     from fashion_lessons.sandbox import Limits, check_sandbox, install_kernelspec
-    from fashion_lessons.zygote import Zygote
+    from fashion_lessons.sandbox.zygote import Zygote
 
     check_sandbox()
     base = tmp_path_factory.mktemp("sandbox")

@@ -7,9 +7,14 @@ import shutil
 import nbformat
 import psutil
 import pytest
-from conftest import REPO
+from helpers import cli_command, exercise, hand_in, solution, with_answer, zygote_processes
 
-from fashion_lessons import course, isolation
+from fashion_lessons.grading.intake import collect_submissions
+from fashion_lessons.grading.journal import JOURNAL, read_journal
+from fashion_lessons.grading.pool import grade_all
+from fashion_lessons.grading.types import IsolationOptions
+from fashion_lessons.grading.workers import autograde_isolated
+from fashion_lessons.grading.workspace import STATE_DIR, prepare_grading
 
 ASSIGNMENT = "02-scale-pixels"
 NOTEBOOK = "scale_pixels.ipynb"
@@ -22,37 +27,24 @@ WHO_AM_I = (
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
 
-def _answer(code: str):
-    notebook = nbformat.read(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    (cell,) = [
-        c
-        for c in notebook.cells
-        if c.metadata.get("nbgrader", {}).get("grade_id") == "scale_pixels"
-    ]
-    cell.source = code
-    return notebook
-
-
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
     """A grading folder with four students of one assignment, collected, not yet graded."""
     submissions = tmp_path_factory.mktemp("submissions")
     for student, notebook in {
-        "ref": nbformat.read(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4),
-        "blank": nbformat.read(REPO / "exercises" / ASSIGNMENT / NOTEBOOK, as_version=4),
-        "spin": _answer(SPIN),
-        "whoami": _answer(WHO_AM_I),
+        "ref": solution(ASSIGNMENT),
+        "blank": exercise(ASSIGNMENT),
+        "spin": with_answer(solution(ASSIGNMENT), "scale_pixels", SPIN),
+        "whoami": with_answer(solution(ASSIGNMENT), "scale_pixels", WHO_AM_I),
     }.items():
-        folder = submissions / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(notebook, folder / NOTEBOOK)
-    prepared = course.prepare_grading(tmp_path_factory.mktemp("grading") / "out")
-    course.collect_submissions(submissions, prepared)
+        hand_in(submissions, student, ASSIGNMENT, notebook)
+    prepared = prepare_grading(tmp_path_factory.mktemp("grading") / "out")
+    collect_submissions(submissions, prepared)
     return prepared
 
 
 def test_kernels_run_sandboxed_as_an_unprivileged_user(graded_course):
-    result = isolation.autograde_isolated(graded_course, "whoami", ASSIGNMENT)
+    result = autograde_isolated(graded_course, "whoami", ASSIGNMENT)
     assert result.score == result.max_score > 0, result.reason
     graded = nbformat.read(
         graded_course.out / "autograded" / "whoami" / ASSIGNMENT / NOTEBOOK, as_version=4
@@ -67,8 +59,8 @@ def test_kernels_run_sandboxed_as_an_unprivileged_user(graded_course):
 
 
 def test_wall_clock_limit_kills_the_worker_and_its_kernel(graded_course):
-    options = isolation.IsolationOptions(wall_clock_s=20)
-    result = isolation.autograde_isolated(graded_course, "spin", ASSIGNMENT, options)
+    options = IsolationOptions(wall_clock_s=20)
+    result = autograde_isolated(graded_course, "spin", ASSIGNMENT, options)
     assert result.score == 0 and "wall-clock limit of 20 s" in result.reason
     assert result.seconds < 60
     leftovers = [
@@ -85,128 +77,49 @@ def test_wall_clock_limit_kills_the_worker_and_its_kernel(graded_course):
             gradebook.find_submission(ASSIGNMENT, "spin")
 
 
-def _zygote_processes() -> set[int]:
-    """Zygotes, their kernels (forked, so named alike) and kernel launchers."""
-    return {
-        p.pid
-        for p in psutil.process_iter(["cmdline"])
-        if "fashion_lessons.zygote" in " ".join(p.info["cmdline"] or [])
-    }
-
-
 def test_a_submission_killed_by_the_wall_clock_leaves_its_zygote_clean(graded_course):
     """The next student on the same zygote is graded in full; no kernel outlives the run."""
-    before = _zygote_processes()
-    options = isolation.IsolationOptions(wall_clock_s=20)
+    before = zygote_processes()
+    options = IsolationOptions(wall_clock_s=20)
     pairs = [("spin", ASSIGNMENT), ("ref", ASSIGNMENT)]
-    spin, ref = isolation.grade_all(graded_course, pairs, "run-spin", options, workers=1)
+    spin, ref = grade_all(graded_course, pairs, "run-spin", options, workers=1)
     assert spin.score == 0 and "wall-clock limit of 20 s" in spin.reason
     assert ref.score == ref.max_score > 0, ref.reason
-    assert _zygote_processes() - before == set()
+    assert zygote_processes() - before == set()
 
 
 def test_fresh_kernels_grade_like_forked_ones(graded_course):
     pairs = [("ref", ASSIGNMENT), ("whoami", ASSIGNMENT), ("blank", ASSIGNMENT)]
-    forked = isolation.grade_all(graded_course, pairs, "run-forked", workers=2)
-    fresh_options = isolation.IsolationOptions(zygote=False)
-    fresh = isolation.grade_all(graded_course, pairs, "run-fresh", fresh_options, workers=2)
+    forked = grade_all(graded_course, pairs, "run-forked", workers=2)
+    fresh_options = IsolationOptions(zygote=False)
+    fresh = grade_all(graded_course, pairs, "run-fresh", fresh_options, workers=2)
     assert [r.score for r in fresh] == [r.score for r in forked]
     assert [r.score > 0 for r in fresh] == [True, True, False]
 
 
 def test_parallel_grading_is_journaled_and_resumes_without_regrading(graded_course):
     pairs = [("ref", ASSIGNMENT), ("blank", ASSIGNMENT)]
-    first = isolation.grade_all(graded_course, pairs, run_id="run-1", workers=2)
+    first = grade_all(graded_course, pairs, identity="run-1", workers=2)
     assert [r.student_id for r in first] == ["ref", "blank"]
     assert first[0].score == first[0].max_score > 0 and first[1].score == 0
     lines = []
-    again = isolation.grade_all(
-        graded_course, pairs, run_id="run-1", workers=2, progress=lines.append
-    )
+    again = grade_all(graded_course, pairs, identity="run-1", workers=2, progress=lines.append)
     assert again == first  # read back from the journal, seconds included: nothing re-ran
     assert lines == ["resuming: 2 of 2 submissions already graded"]
     # A torn last line (a kill mid-write) is ignored, not fatal.
-    journal = graded_course.out / isolation.STATE_DIR / isolation.JOURNAL
+    journal = graded_course.out / STATE_DIR / JOURNAL
     with open(journal, "a") as stream:
         stream.write('{"run_id": "run-1", "student_id": "ref"')
-    assert isolation.read_journal(graded_course.out, "run-1").keys() == set(pairs)
-
-
-def test_fingerprint_changes_with_content(tmp_path):
-    (tmp_path / "a").write_text("1")
-    before = isolation.fingerprint(tmp_path)
-    (tmp_path / "a").write_text("2")
-    assert isolation.fingerprint(tmp_path) != before
-
-
-def test_kill_9_of_the_whole_run_then_rerun_grades_each_submission_once(tmp_path):
-    """The grading process group is killed mid-run; the rerun finishes and nothing is lost."""
-    import csv
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    submissions = tmp_path / "submissions"
-    students = {f"ref{i}": "solutions" for i in range(3)} | {"blank": "exercises"}
-    for student, source in students.items():
-        folder = submissions / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        shutil.copy(REPO / source / ASSIGNMENT / NOTEBOOK, folder / NOTEBOOK)
-    out = tmp_path / "out"
-    command = [sys.executable, "-m", "fashion_lessons.cli", "grade", str(submissions)]
-    command += ["--out", str(out), "--workers", "1"]
-    journal = out / isolation.STATE_DIR / isolation.JOURNAL
-    zygotes_before = _zygote_processes()
-    run = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and run.poll() is None:
-        lines = journal.read_text().count('"score"') if journal.exists() else 0
-        if lines >= 8:  # 6 assignments of the first student are in, the second is running
-            break
-        time.sleep(0.2)
-    assert run.poll() is None, "the run ended before it could be killed"
-    os.killpg(run.pid, signal.SIGKILL)
-    run.wait()
-    time.sleep(1)
-    orphans = [
-        p.info["cmdline"]
-        for p in psutil.process_iter(["cmdline"])
-        if p.info["cmdline"] and str(out) in " ".join(p.info["cmdline"])
-    ]
-    assert orphans == [], "workers or kernels outlived the killed run"
-    assert _zygote_processes() - zygotes_before == set(), "a zygote outlived the killed run"
-    graded_before = isolation.read_journal(out, (out / ".grading" / "run_id").read_text())
-
-    rerun = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert f"resuming: {len(graded_before)} of 24" in rerun.stdout
-    entries = [line for line in journal.read_text().splitlines() if line.endswith("}")]
-    keys = [(e["student_id"], e["assignment"]) for e in map(__import__("json").loads, entries)]
-    assert len(keys) == len(set(keys)) == 24, "a submission was graded twice or not at all"
-    with open(out / "grades.csv", newline="") as stream:
-        rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(stream)}
-    assert len(rows) == 24
-    for student in students:
-        row = rows[(student, ASSIGNMENT)]
-        expected = row["max_score"] if student.startswith("ref") else "0"
-        assert row["score"] == expected, (student, row)
-    for key, result in graded_before.items():
-        assert float(rows[key]["score"]) == result.score  # earlier grades survived
+    assert read_journal(graded_course.out, "run-1").keys() == set(pairs)
 
 
 def test_a_corrupt_dataset_stops_grading_before_anyone_is_zeroed(tmp_path, data_copy):
     """Grading refuses to start, says why, and leaves an earlier run's grades alone."""
     import os
     import subprocess
-    import sys
 
     submissions = tmp_path / "submissions"
-    (submissions / "ref" / ASSIGNMENT).mkdir(parents=True)
-    shutil.copy(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, submissions / "ref" / ASSIGNMENT)
+    hand_in(submissions, "ref", ASSIGNMENT, solution(ASSIGNMENT))
     out = tmp_path / "out"
     out.mkdir()
     (out / ".fashion-lessons-grading").write_text("made by fashion-lessons grade\n")
@@ -215,7 +128,7 @@ def test_a_corrupt_dataset_stops_grading_before_anyone_is_zeroed(tmp_path, data_
     (data_copy / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b\x08\x00 broken")
     env = dict(os.environ, FASHION_MNIST_DIR=str(data_copy))
     run = subprocess.run(
-        [sys.executable, "-m", "fashion_lessons.cli", "grade", str(submissions), "--out", str(out)],
+        cli_command("grade", submissions, "--out", out),
         capture_output=True,
         text=True,
         env=env,
@@ -232,17 +145,14 @@ def test_a_full_disk_while_writing_feedback_keeps_grades_consistent(tmp_path):
     """Feedback lands on a full file system; scores, gradebook and grades.csv stay right."""
     import csv
     import subprocess
-    import sys
 
     submissions = tmp_path / "submissions"
     for student in ("ref1", "ref2"):
-        (submissions / student / ASSIGNMENT).mkdir(parents=True)
-        shutil.copy(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, submissions / student / ASSIGNMENT)
+        hand_in(submissions, student, ASSIGNMENT, solution(ASSIGNMENT))
     out = tmp_path / "out"
     (out / "feedback").mkdir(parents=True)
     (out / ".fashion-lessons-grading").write_text("made by fashion-lessons grade\n")
-    grade = [sys.executable, "-m", "fashion_lessons.cli", "grade", str(submissions)]
-    grade += ["--out", str(out), "--workers", "1"]
+    grade = cli_command("grade", submissions, "--out", out, "--workers", "1")
     # A private mount namespace with a 16 KiB file system as OUT/feedback: it fills up
     # with the first feedback page.
     script = f"mount -t tmpfs -o size=16k tmpfs {out / 'feedback'} && " + " ".join(

@@ -15,21 +15,25 @@ not protect against that. Each grading kernel here runs under ``bwrap`` with:
 The kernel talks to the grader over ZeroMQ's ``ipc`` transport through socket files
 in a per-kernel runtime folder, since TCP loopback is cut off with the network.
 A kernel started on its own gets no PID namespace (ipykernel would take bwrap's init
-as a sign its parent died); a zygote's sandbox gets one (see :mod:`fashion_lessons.zygote`).
+as a sign its parent died); a zygote's sandbox gets one (see
+:mod:`fashion_lessons.sandbox.zygote`). Kernelspecs for such kernels are written by
+:mod:`fashion_lessons.sandbox.kernels`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-KERNEL_NAME = "fashion-lessons-sandbox"
+import fashion_lessons
+
 SANDBOX_UID = 1000
+PACKAGE_ROOT = Path(fashion_lessons.__file__).resolve().parent
+"""The whole ``fashion_lessons`` package folder, which kernels are shown read-only."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +89,7 @@ def _data_directory() -> Path | None:
 
 def _read_only_paths(data: Path | None) -> list[Path]:
     """What the kernel may read: Python, the environment, the package and the data."""
-    package = Path(__file__).resolve().parent
+    package = PACKAGE_ROOT
     paths = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), package]
     if data is not None:
         paths.append(data)
@@ -97,6 +101,20 @@ def _read_only_paths(data: Path | None) -> list[Path]:
         if not str(path).startswith("/usr/") and path not in unique:
             unique.append(path)
     return unique
+
+
+def _environment(scratch: Path, data: Path | None) -> dict[str, str]:
+    """The sandboxed program's whole environment."""
+    environment = {
+        "HOME": str(scratch),
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    if data is not None:  # the same copy of the data as the grader, wherever it was found
+        environment["FASHION_MNIST_DIR"] = str(data)
+    return environment
 
 
 def sandbox_command(
@@ -165,28 +183,9 @@ def sandbox_command(
     if runtime is not None:
         argv += ["--bind", str(runtime), str(runtime)]
     argv += ["--remount-ro", "/"]  # the sandbox's own root: nothing writable but the binds
-    argv += [
-        "--chdir",
-        str(chdir or scratch),
-        "--clearenv",
-        "--setenv",
-        "HOME",
-        str(scratch),
-        "--setenv",
-        "PATH",
-        f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        "--setenv",
-        "MPLCONFIGDIR",
-        "/tmp/matplotlib",
-        "--setenv",
-        "TF_CPP_MIN_LOG_LEVEL",
-        "2",
-        "--setenv",
-        "PYTHONDONTWRITEBYTECODE",
-        "1",
-    ]
-    if data is not None:  # the same copy of the data as the grader, wherever it was found
-        argv += ["--setenv", "FASHION_MNIST_DIR", str(data)]
+    argv += ["--chdir", str(chdir or scratch), "--clearenv"]
+    for name, value in _environment(scratch, data).items():
+        argv += ["--setenv", name, value]
     if not process_limits:
         return argv + ["--"] + command
     argv += [
@@ -218,67 +217,3 @@ def check_sandbox() -> None:
             f"bubblewrap is installed but cannot create a sandbox here: "
             f"{result.stderr.strip()[-300:]}. {INSTALL_HINT}"
         )
-
-
-def install_kernelspec(
-    data_dir: Path,
-    scratch: Path,
-    runtime: Path,
-    limits: Limits = Limits(),
-    argv: list[str] | None = None,
-) -> str:
-    """Write a kernelspec whose kernel runs sandboxed; return its name.
-
-    Parameters
-    ----------
-    data_dir : Path
-        A Jupyter data folder; put it first on ``JUPYTER_PATH`` for the grader.
-    scratch : Path
-        The kernel's only writable folder (the submission's grading folder).
-    runtime : Path
-        The kernel's connection folder; set ``JUPYTER_RUNTIME_DIR`` to it and use the
-        ``ipc`` transport with an ``ip`` inside it.
-    limits : Limits
-    argv : list of str, optional
-        A program that provides the sandboxed kernel itself, such as a zygote's launcher
-        (:mod:`fashion_lessons.zygote`); ``scratch`` and ``limits`` are then its business.
-    """
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    spec = {
-        "argv": argv or sandbox_command(kernel, scratch, runtime, limits),
-        "display_name": "Python 3 (fashion-lessons sandbox)",
-        "language": "python",
-        "metadata": {"debugger": False},
-        # A signal would reach bwrap's session, not the kernel: interrupt by message.
-        "interrupt_mode": "message",
-    }
-    folder = data_dir / "kernels" / KERNEL_NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
-    return KERNEL_NAME
-
-
-def kernel_manager(data_dir: Path, runtime: Path, name: str = KERNEL_NAME):
-    """A Jupyter ``KernelManager`` for a kernelspec written by :func:`install_kernelspec`.
-
-    Parameters
-    ----------
-    data_dir, runtime : Path
-        As given to :func:`install_kernelspec`.
-    name : str
-
-    Returns
-    -------
-    jupyter_client.manager.KernelManager
-        Not started; talks to the kernel over ipc sockets in ``runtime``.
-    """
-    from jupyter_client.manager import KernelManager
-
-    manager = KernelManager(
-        kernel_name=name,
-        transport="ipc",
-        ip=str(Path(runtime) / "kernel"),
-        connection_file=str(Path(runtime) / "kernel.json"),
-    )
-    manager.kernel_spec_manager.kernel_dirs = [str(Path(data_dir) / "kernels")]
-    return manager

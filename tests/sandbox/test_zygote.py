@@ -9,7 +9,7 @@ import signal
 
 import psutil
 import pytest
-from conftest import started_kernel
+from helpers import started_kernel
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewra
 @pytest.fixture
 def zygote(tmp_path):
     from fashion_lessons.sandbox import Limits
-    from fashion_lessons.zygote import Zygote
+    from fashion_lessons.sandbox.zygote import Zygote
 
     zygote = Zygote(Limits(memory_bytes=3 * 2**30), tmp_path / "zygote.log")
     zygote.wait_ready()

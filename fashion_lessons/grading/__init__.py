@@ -1,0 +1,14 @@
+"""The grading side: release exercises, check a notebook, grade a class.
+
+Modules, lowest first (each imports only those before it):
+
+- :mod:`.types`: option and result types, :class:`~.types.CourseError`;
+- :mod:`.notebooks`, :mod:`.hardening`, :mod:`.settings`, :mod:`.config`,
+  :mod:`.nbgrader_apps`: reading notebooks, the nbgrader settings and preprocessors,
+  running nbgrader's converters;
+- :mod:`.release`, :mod:`.check`: ``fashion-lessons release`` and ``check``;
+- :mod:`.workspace`, :mod:`.intake`, :mod:`.feedback`, :mod:`.autograde`,
+  :mod:`.journal`, :mod:`.reports`: the grading folder and one submission's grading;
+- :mod:`.workers`, :mod:`.pool`: each submission in a killable, sandboxed worker;
+- :mod:`.pipeline`: ``fashion-lessons grade`` from start to end.
+"""

@@ -1,0 +1,146 @@
+"""``fashion-lessons grade``: precheck, resume or prepare, grade in workers, report.
+
+:func:`grade` builds a grading folder from ``solutions/`` (or resumes the same run in it),
+collects a folder of submissions, grades each one in a sandboxed worker
+(:func:`fashion_lessons.grading.pool.grade_all`) and writes feedback, ``grades.csv``, a
+summary table and a score histogram.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from fashion_lessons.files import write_atomic
+from fashion_lessons.grading import journal
+from fashion_lessons.grading.config import COURSE_ROOT
+from fashion_lessons.grading.intake import collect_submissions, scan_submissions
+from fashion_lessons.grading.pool import grade_all
+from fashion_lessons.grading.reports import (
+    GRADES_FILE,
+    HISTOGRAM_FILE,
+    SUMMARY_FILE,
+    save_histogram,
+    summary_table,
+    write_grades_csv,
+)
+from fashion_lessons.grading.types import (
+    CourseError,
+    ExecutionOptions,
+    IsolationOptions,
+    SubmissionResult,
+)
+from fashion_lessons.grading.workspace import GradingCourse, open_grading, prepare_grading
+from fashion_lessons.sandbox.bubblewrap import SandboxUnavailable
+
+
+@dataclasses.dataclass(frozen=True)
+class GradeReport:
+    """The outcome of :func:`grade`."""
+
+    out: Path
+    results: list[SubmissionResult]
+    grades_csv: Path
+    histogram: Path
+    summary: str
+    ignored: list[str]
+
+
+def check_dataset() -> None:
+    """Stop before grading when the dataset is broken: it would zero the whole class."""
+    from fashion_lessons.data import DataError, find_data, load_arrays
+
+    try:
+        load_arrays(find_data(download=False))
+    except DataError as error:
+        raise CourseError(f"grading did not start, the dataset is not usable: {error}") from error
+
+
+def _open_or_prepare(submissions, out, root, execution, identity, replace_other_run, say):
+    """The grading folder of run ``identity``: reopened if it is that run, else built anew."""
+    if journal.recorded_run_id(out) == identity:
+        course = open_grading(out, execution)
+        students, _, ignored = scan_submissions(Path(submissions), course.assignments)
+        say(f"resuming the grading run in {out}")
+        return course, students, ignored
+    if journal.holds_grades(out) and not replace_other_run:
+        raise CourseError(
+            f"{out}: holds grades of another run (other submissions or solutions). "
+            "Grade into a new folder, or pass --fresh to replace them."
+        )
+    say(f"building a new gradebook from {root / 'solutions'} in {out}")
+    course = prepare_grading(out, root, execution)
+    students, _, ignored = collect_submissions(Path(submissions), course)
+    journal.record_run_id(out, identity)
+    return course, students, ignored
+
+
+def write_reports(course: GradingCourse, results: list[SubmissionResult]) -> str:
+    """Write ``grades.csv``, ``summary.txt`` and ``scores.png``; return the summary."""
+    write_grades_csv(results, course.out / GRADES_FILE)
+    summary = summary_table(results, course.assignments)
+    write_atomic(course.out / SUMMARY_FILE, summary + "\n")
+    save_histogram(results, sum(course.max_scores.values()), course.out / HISTOGRAM_FILE)
+    return summary
+
+
+def grade(
+    submissions: Path,
+    out: Path,
+    root: Path = COURSE_ROOT,
+    execution: ExecutionOptions | None = None,
+    isolation: IsolationOptions | None = None,
+    workers: int = 1,
+    replace_other_run: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> GradeReport:
+    """Grade a folder of submissions; write grades, feedback and a summary.
+
+    Parameters
+    ----------
+    submissions : Path
+        ``SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb``.
+    out : Path
+        The output folder: ``gradebook.db``, ``autograded/``, ``feedback/<student>/
+        <assignment>/<notebook>.html``, ``grades.csv`` (one row per student × assignment:
+        student_id, assignment, score, max_score, reason), ``summary.txt``, ``scores.png``.
+    root : Path
+        The course folder (``nbgrader_config.py``, ``solutions/``).
+    execution : ExecutionOptions, optional
+    isolation : IsolationOptions, optional
+        Sandbox (on by default), wall-clock limit per submission, memory cap.
+    workers : int, default 1
+        Submissions graded in parallel.
+    replace_other_run : bool, default False
+        Replace the grades of a different earlier run in ``out``. A rerun with the same
+        solutions and submissions always resumes: what is graded stays graded.
+    progress : callable, optional
+        Called with one line of text per step.
+
+    Returns
+    -------
+    GradeReport
+    """
+    say = progress or (lambda line: None)
+    started = time.perf_counter()
+    root, out = Path(root).resolve(), Path(out).resolve()
+    isolation = isolation or IsolationOptions()
+    check_dataset()
+    identity = journal.run_id(root / "solutions", Path(submissions), isolation.sandbox)
+    course, students, ignored = _open_or_prepare(
+        submissions, out, root, execution, identity, replace_other_run, say
+    )
+    for entry in ignored:
+        say(f"ignored {entry}")
+    pairs = [(s, a) for s in students for a in course.assignments]
+    say(f"{len(students)} students × {len(course.assignments)} assignments, {workers} worker(s)")
+    try:
+        results = grade_all(course, pairs, identity, isolation, execution, workers, say)
+    except SandboxUnavailable as error:
+        raise CourseError(str(error)) from error
+    summary = write_reports(course, results)
+    say(f"graded {len(pairs)} submissions in {time.perf_counter() - started:.0f} s")
+    grades_csv, histogram = course.out / GRADES_FILE, course.out / HISTOGRAM_FILE
+    return GradeReport(course.out, results, grades_csv, histogram, summary, ignored)

@@ -1,0 +1,85 @@
+"""The grading side's option and result types, and the error it raises."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fashion_lessons.sandbox.bubblewrap import Limits
+
+
+class CourseError(Exception):
+    """The course, a notebook or a folder is not what the pipeline expects; says what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ExecutionOptions:
+    """How nbgrader executes notebooks when checking and grading.
+
+    Attributes
+    ----------
+    kernel_name : str, optional
+        The Jupyter kernel every notebook runs in; defaults to ``Execute.kernel_name`` of
+        the nbgrader settings ("python3", the Python running this code). Without the
+        sandbox, point it at another kernelspec to change how students' code runs.
+    timeout : int, optional
+        Seconds a single cell may run; defaults to ``Execute.timeout`` of the settings.
+    """
+
+    kernel_name: str | None = None
+    timeout: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class IsolationOptions:
+    """How each submission is kept apart from the grader and from the others.
+
+    Attributes
+    ----------
+    sandbox : bool
+        Run kernels in the bubblewrap sandbox (default); False runs them unprotected.
+    wall_clock_s : float
+        Limit for a whole submission (all its notebooks); the worker is killed beyond it.
+    memory_bytes : int
+        Address-space limit of a sandboxed kernel.
+    zygote : bool
+        Fork sandboxed kernels from a zygote that has imported TensorFlow once
+        (:mod:`fashion_lessons.sandbox.zygote`, default) instead of starting each anew.
+    """
+
+    sandbox: bool = True
+    wall_clock_s: float = 600.0
+    memory_bytes: int = Limits.memory_bytes
+    zygote: bool = True
+
+    @property
+    def forks_kernels(self) -> bool:
+        """Whether kernels are forked from zygotes (sandboxed, zygote on)."""
+        return self.sandbox and self.zygote
+
+
+@dataclasses.dataclass(frozen=True)
+class SubmissionResult:
+    """The grade of one student's assignment.
+
+    Attributes
+    ----------
+    student_id, assignment : str
+    score, max_score : float
+    reason : str
+        Empty when graded normally; otherwise why the score is 0 or may surprise
+        (no submission, invalid notebook, kernel died, a cell timed out ...).
+    seconds : float
+        Wall-clock time spent autograding.
+    """
+
+    student_id: str
+    assignment: str
+    score: float
+    max_score: float
+    reason: str = ""
+    seconds: float = 0.0
+
+
+def format_points(value: float) -> str:
+    """Points as a student reads them: ``5``, ``2.5``."""
+    return f"{value:g}"

@@ -1,0 +1,194 @@
+"""Sandboxed kernels forked from a process that has imported TensorFlow once.
+
+Every graded notebook imports TensorFlow, and a fresh kernel pays seconds of CPU for
+that — more than most notebooks' own work. A *zygote* is a long-lived process inside
+the bubblewrap sandbox (with its own PID namespace) that imports TensorFlow, Keras,
+NumPy, matplotlib, ipykernel and this package once, then forks one kernel per notebook.
+A fork shares those pages copy-on-write, so a kernel is ready in milliseconds.
+
+Three programs take part; this module is the first one's side:
+
+- the grading process starts one :class:`Zygote` per worker slot and, after each
+  submission, asks it (``ping``) whether it is idle and clean, restarting it if not;
+- the zygote (:mod:`fashion_lessons.sandbox.zygote_server`) forks kernels on request and,
+  after each, kills every process left in its PID namespace and empties its ``/tmp``,
+  so nothing of one student reaches the next;
+- the launcher (:mod:`fashion_lessons.sandbox.zygote_server`) is the kernelspec's
+  program: nbgrader starts it like a kernel; it asks the zygote for a kernel, lives as
+  long as that kernel, and the kernel is killed when the launcher dies.
+
+A kernel cannot reach the zygote: the zygote's socket is outside the sandbox (passed
+in as an open descriptor), its control pipe is closed in every kernel, and the zygote
+is not dumpable, so a kernel of the same user cannot trace it or read its memory. A
+kernel can still kill the zygote; the next ``ping`` then fails and the grading process
+starts a new one, so only that student's own notebook suffers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fashion_lessons.files import empty_folder
+from fashion_lessons.sandbox.bubblewrap import Limits, SandboxUnavailable, sandbox_command
+from fashion_lessons.sandbox.processes import kill_tree
+
+START_TIMEOUT_S = 180.0  # preloading takes a few seconds, more on a loaded machine
+IDLE_TIMEOUT_S = 30.0
+
+
+class ZygoteFailed(SandboxUnavailable):
+    """A zygote did not start, or did not become idle again."""
+
+    def __init__(self, problem: str):
+        super().__init__(
+            f"{problem}. Grading with --fresh-kernels starts every kernel on its own instead."
+        )
+
+
+class Zygote:
+    """One sandboxed zygote serving one grading worker slot.
+
+    Parameters
+    ----------
+    limits : Limits
+        Resource limits applied to every kernel it forks.
+    log : Path
+        Where the zygote's own stderr goes (kernels' output is discarded).
+    """
+
+    def __init__(self, limits: Limits, log: Path):
+        self.limits = limits
+        self.log = Path(log)
+        # Unix socket paths are limited to 107 bytes: a short folder under /tmp.
+        self.slot = Path(tempfile.mkdtemp(prefix="fl-slot-"))
+        self.runtime = self.slot / "run"
+        self.work = self.slot / "work"
+        self.socket_path = self.slot / "zygote.sock"
+        self.process: subprocess.Popen | None = None
+        self.restarts = 0
+        self._ready = False
+        try:
+            self._start()  # not waiting yet: several zygotes preload at the same time
+        except BaseException:
+            shutil.rmtree(self.slot, ignore_errors=True)
+            raise
+
+    def wait_ready(self) -> None:
+        """Block until the zygote has preloaded; raise :class:`ZygoteFailed` if it cannot.
+
+        A zygote that died while idle (the OOM killer, say) is replaced first.
+        """
+        if self.process is None or self.process.poll() is not None:
+            self._restart()
+        if not self._ready:
+            self._expect(b"ready", START_TIMEOUT_S)
+            self._ready = True
+
+    def kernel_argv(self) -> list[str]:
+        """The kernelspec ``argv`` whose kernels this zygote forks."""
+        return [
+            sys.executable,
+            "-m",
+            "fashion_lessons.sandbox.zygote_server",
+            "launch",
+            str(self.socket_path),
+            str(self.work),
+            "{connection_file}",
+        ]
+
+    def _start(self) -> None:
+        for folder in (self.runtime, self.work):
+            folder.mkdir(exist_ok=True)
+        self.socket_path.unlink(missing_ok=True)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(self.socket_path))  # outside the sandbox: no kernel sees it
+        listener.listen(8)
+        command = [
+            sys.executable,
+            "-m",
+            "fashion_lessons.sandbox.zygote_server",
+            "serve",
+            str(listener.fileno()),
+            json.dumps(self.limits.__dict__),
+        ]
+        argv = sandbox_command(
+            command,
+            self.work,
+            self.runtime,
+            self.limits,
+            process_limits=False,
+            pid_namespace=True,
+            chdir=self.slot,
+        )
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                pass_fds=(listener.fileno(),),
+            )
+        listener.close()  # the zygote holds it now; if it dies, launchers fail at once
+
+    def _expect(self, word: bytes, timeout: float) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        stdout = self.process.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        line = b""
+        while not line.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([stdout], [], [], remaining)[0]:
+                raise ZygoteFailed(f"the kernel zygote did not answer within {timeout:g} s")
+            chunk = os.read(stdout, 64)
+            if not chunk:
+                raise ZygoteFailed(
+                    f"the kernel zygote exited (code {self.process.wait()}); see {self.log}"
+                )
+            line += chunk
+        if line.strip() != word:
+            raise ZygoteFailed(f"the kernel zygote said {line.strip()!r}, not {word!r}")
+
+    def make_idle(self) -> None:
+        """Wait until the zygote is idle with nothing left behind; restart it otherwise."""
+        try:
+            self.wait_ready()
+            assert self.process is not None and self.process.stdin is not None
+            self.process.stdin.write(b"ping\n")
+            self.process.stdin.flush()
+            self._expect(b"pong", IDLE_TIMEOUT_S)
+        except (OSError, ZygoteFailed):
+            self._restart()
+        empty_folder(self.runtime)
+        empty_folder(self.work)
+
+    def _restart(self) -> None:
+        self._stop()
+        self.restarts += 1
+        self._ready = False
+        self._start()
+
+    def _stop(self) -> None:
+        if self.process is not None:
+            kill_tree(self.process.pid)
+            self.process.wait()
+            for stream in (self.process.stdin, self.process.stdout):
+                with contextlib.suppress(OSError):
+                    stream.close()
+            self.process = None
+
+    def close(self) -> None:
+        """Stop the zygote and its kernels; remove the slot folder."""
+        self._stop()
+        empty_folder(self.slot)
+        shutil.rmtree(self.slot, ignore_errors=True)

@@ -1,0 +1,59 @@
+"""`fashion-lessons check`: a student runs one notebook and reads every verdict."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import exercise, run_cli, solution
+
+from fashion_lessons.grading.check import check_notebook
+
+
+def _check(notebook: Path):
+    return run_cli("check", notebook)
+
+
+@pytest.mark.slow
+def test_check_on_a_reference_notebook(tmp_path):
+    """(g) a correct notebook: every test PASS, full points, exit status 0."""
+    notebook = tmp_path / "load_data.ipynb"
+    shutil.copy(solution("01-load-data"), notebook)
+    run = _check(notebook)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "PASS  test_class_counts_shape  1/1 points (so far 1/8)" in run.stdout
+    assert "PASS  test_describe_images_values  2/2 points (so far 8/8)" in run.stdout
+    assert "FAIL" not in run.stdout
+    assert "6 of 6 tests passed: 8 of 8 points" in run.stdout
+    assert "{" not in run.stdout, "no JSON dumps"
+
+
+@pytest.mark.slow
+def test_check_on_a_blankexercise(tmp_path):
+    """(g) an untouched exercise: every test FAIL with an actionable message, exit status 1."""
+    notebook = tmp_path / "load_data.ipynb"
+    shutil.copy(exercise("01-load-data"), notebook)
+    run = _check(notebook)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout.count("FAIL  test_") == 6
+    assert "PASS" not in run.stdout
+    assert "NotImplementedError: a function is not written yet" in run.stdout
+    assert "0 of 6 tests passed: 0 of 8 points" in run.stdout
+
+
+def test_check_rejects_a_file_that_is_not_a_notebook(tmp_path):
+    notebook = tmp_path / "load_data.ipynb"
+    notebook.write_text("{ not json", encoding="utf-8")
+    run = _check(notebook)
+    assert run.returncode == 2
+    assert "not a valid Jupyter notebook" in " ".join(run.stderr.split())
+
+
+@pytest.mark.slow
+def test_check_works_without_a_course_folder(tmp_path):
+    """As in the Docker image: no nbgrader_config.py, no solutions/ next to the package."""
+    notebook = tmp_path / "scale_pixels.ipynb"
+    shutil.copy(solution("02-scale-pixels"), notebook)
+    report = check_notebook(notebook, root=tmp_path)
+    assert report.passed and report.points == report.max_points == 5

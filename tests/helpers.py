@@ -1,0 +1,125 @@
+"""Scaffolding the test files share: the repository, course notebooks, hand-ins, the CLI,
+and a runner for sandboxed kernels."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+ASSIGNMENTS = {
+    "01-load-data": "load_data",
+    "02-scale-pixels": "scale_pixels",
+    "03-build-model": "build_model",
+    "04-train-evaluate": "train_evaluate",
+    "05-overfitting": "overfitting",
+    "06-dropout": "dropout",
+}
+"""Every assignment of the course and its notebook's name."""
+
+
+def solution(assignment: str) -> Path:
+    """The reference solution notebook of ``assignment``."""
+    return REPO / "solutions" / assignment / f"{ASSIGNMENTS[assignment]}.ipynb"
+
+
+def exercise(assignment: str) -> Path:
+    """The released exercise notebook of ``assignment``."""
+    return REPO / "exercises" / assignment / f"{ASSIGNMENTS[assignment]}.ipynb"
+
+
+def with_answer(source: Path, grade_id: str, code: str):
+    """The notebook at ``source`` with the answer cell ``grade_id`` replaced by ``code``."""
+    import nbformat
+
+    notebook = nbformat.read(source, as_version=4)
+    cells = [
+        c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
+    ]
+    assert len(cells) == 1 and cells[0].metadata.nbgrader.get("solution"), grade_id
+    cells[0].source = code
+    return notebook
+
+
+def hand_in(submissions: Path, student: str, assignment: str, notebook) -> Path:
+    """Put a notebook (a path to copy, JSON text, or a notebook object) where ``grade``
+    looks: ``SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb``."""
+    import nbformat
+
+    path = submissions / student / assignment / f"{ASSIGNMENTS[assignment]}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(notebook, Path):
+        shutil.copy(notebook, path)
+    elif isinstance(notebook, str):
+        path.write_text(notebook, encoding="utf-8")
+    else:
+        nbformat.write(notebook, path)
+    return path
+
+
+def cli_command(*args) -> list[str]:
+    """The ``fashion-lessons`` command line run with this Python."""
+    return [sys.executable, "-m", "fashion_lessons.cli", *map(str, args)]
+
+
+def run_cli(*args, env=None, timeout=300, cwd=REPO) -> subprocess.CompletedProcess:
+    """Run ``fashion-lessons ARGS`` as a user does; capture its output as text."""
+    return subprocess.run(
+        cli_command(*args), capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
+    )
+
+
+def environment(**extra) -> dict[str, str]:
+    """This process's environment with ``extra`` variables set."""
+    return {**os.environ, **extra}
+
+
+@contextlib.contextmanager
+def started_kernel(data: Path, runtime: Path, name: str, cwd: Path):
+    """Start the kernel of a kernelspec written by ``install_kernelspec``.
+
+    Yields
+    ------
+    (run, manager)
+        ``run(code)`` executes code and returns the reply status with the text (or error
+        name) printed; ``manager`` is the kernel's ``KernelManager``.
+    """
+    from fashion_lessons.sandbox import kernel_manager
+
+    manager = kernel_manager(data, runtime, name)
+    manager.start_kernel(cwd=str(cwd))
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+
+    def run(code: str) -> tuple[str, str]:
+        pieces = []
+
+        def collect(message):
+            content = message["content"]
+            pieces.append(content.get("text") or content.get("ename") or "")
+
+        reply = client.execute_interactive(code, timeout=60, output_hook=collect)
+        return reply["content"]["status"], "".join(pieces)
+
+    try:
+        yield run, manager
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def zygote_processes() -> set[int]:
+    """Zygotes, their kernels (forked, so named alike) and kernel launchers running now."""
+    import psutil
+
+    return {
+        p.pid
+        for p in psutil.process_iter(["cmdline"])
+        if "fashion_lessons.sandbox.zygote_server" in " ".join(p.info["cmdline"] or [])
+    }

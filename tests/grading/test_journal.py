@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import sys
+from pathlib import Path
 
 import psutil
 import pytest
-from helpers import cli_command, exercise, hand_in, solution, zygote_processes
+from helpers import REPO, cli_command, exercise, hand_in, solution, zygote_processes
 
 from fashion_lessons.grading.journal import JOURNAL, fingerprint, read_journal
 from fashion_lessons.grading.workspace import STATE_DIR
@@ -76,3 +79,101 @@ def test_kill_9_of_the_whole_run_then_rerun_grades_each_submission_once(tmp_path
         assert row["score"] == expected, (student, row)
     for key, result in graded_before.items():
         assert float(rows[key]["score"]) == result.score  # earlier grades survived
+
+
+PRE_LAYERS_COMMIT = "ff9c44b"
+"""The last commit whose grading side was one module (course.py) beside isolation.py."""
+
+
+@pytest.fixture
+def pre_layers_checkout(tmp_path) -> Path:
+    """The package, nbgrader_config.py and one assignment of ``PRE_LAYERS_COMMIT``."""
+    import subprocess
+    import tarfile
+
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("needs the repository's git history")
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", PRE_LAYERS_COMMIT]
+        + ["fashion_lessons", "nbgrader_config.py", "solutions/header.ipynb"]
+        + [f"solutions/{ASSIGNMENT}"],  # one assignment keeps the gradebook quick to build
+        capture_output=True,
+        timeout=60,
+    )
+    if archive.returncode != 0:
+        pytest.skip(f"commit {PRE_LAYERS_COMMIT} is not in this clone (a shallow one?)")
+    checkout = tmp_path / "pre-layers"
+    checkout.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(checkout, filter="data")
+    return checkout
+
+
+def test_a_run_started_by_the_pre_layers_code_resumes_with_the_same_grades(
+    tmp_path, pre_layers_checkout
+):
+    """Killed mid-run under the old code, finished by this one: nothing graded twice, and
+    the grades are those of a run of the old code alone."""
+    import csv
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from fashion_lessons.grading.pipeline import grade
+    from fashion_lessons.grading.types import IsolationOptions
+
+    submissions = tmp_path / "submissions"
+    students = {"blank": exercise(ASSIGNMENT), "ref0": solution(ASSIGNMENT)}
+    students["ref1"] = solution(ASSIGNMENT)
+    for student, notebook in students.items():
+        hand_in(submissions, student, ASSIGNMENT, notebook)
+    out = tmp_path / "out"
+    # Unsandboxed: the sandbox would show kernels this checkout's package, not the old one.
+    old = [sys.executable, "-m", "fashion_lessons.cli", "grade", str(submissions)]
+    old += ["--out", str(out), "--workers", "1", "--no-sandbox"]
+    env = dict(os.environ, PYTHONPATH=str(pre_layers_checkout))
+    run = subprocess.Popen(
+        old,
+        cwd=pre_layers_checkout,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    journal = out / STATE_DIR / JOURNAL
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and run.poll() is None:
+        if journal.exists() and journal.read_text().count('"score"') >= 1:
+            break  # the first student is in, the second one's notebook is running
+        time.sleep(0.1)
+    assert run.poll() is None, "the old run ended before it could be killed"
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    assert "fashion_lessons.hardening" in (out / "nbgrader_config.py").read_text()
+    graded_before = read_journal(out, (out / STATE_DIR / "run_id").read_text())
+
+    lines = []
+    report = grade(
+        submissions,
+        out,
+        root=pre_layers_checkout,
+        isolation=IsolationOptions(sandbox=False),
+        progress=lines.append,
+    )
+    assert f"resuming: {len(graded_before)} of 3 submissions already graded" in lines
+    keys = [(r.student_id, r.assignment) for r in read_journal(out, _run_id(out)).values()]
+    assert len(keys) == len(set(keys)) == 3
+    with open(report.grades_csv, newline="") as stream:
+        rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(stream)}
+    for student in students:
+        row = rows[(student, ASSIGNMENT)]
+        expected = row["max_score"] if student.startswith("ref") else "0"
+        assert row["score"] == expected, (student, row)
+    assert float(rows[("ref0", ASSIGNMENT)]["max_score"]) > 0
+    for key, result in graded_before.items():
+        assert float(rows[key]["score"]) == result.score
+
+
+def _run_id(out: Path) -> str:
+    return (out / STATE_DIR / "run_id").read_text()

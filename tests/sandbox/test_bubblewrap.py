@@ -114,3 +114,28 @@ def test_private_tmp_is_mounted_before_every_bind(tmp_path):
     binds = [i for i, arg in enumerate(argv) if arg in ("--bind", "--ro-bind")]
     assert argv[tmpfs + 1] == "/tmp"
     assert binds and all(i > tmpfs for i in binds[1:])  # binds[0] is /usr
+
+
+def test_the_whole_package_folder_is_shown_to_kernels(tmp_path):
+    """The bind is the package's root folder, so sandboxed code imports every subpackage."""
+    import subprocess
+
+    import fashion_lessons
+    from fashion_lessons.sandbox import PACKAGE_ROOT, sandbox_command
+
+    assert PACKAGE_ROOT == Path(fashion_lessons.__file__).resolve().parent
+    argv = sandbox_command(["true"], tmp_path)
+    bound = {argv[i + 1] for i, arg in enumerate(argv) if arg == "--ro-bind"}
+    assert str(PACKAGE_ROOT) in bound or str(PACKAGE_ROOT).startswith("/usr/")
+    probe = (
+        "import fashion_lessons.checks, fashion_lessons.grading.types, "
+        "fashion_lessons.sandbox.bubblewrap as b; print(b.PACKAGE_ROOT)"
+    )
+    run = subprocess.run(
+        sandbox_command([sys.executable, "-c", probe], tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(PACKAGE_ROOT)

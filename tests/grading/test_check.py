@@ -11,16 +11,16 @@ from helpers import exercise, run_cli, solution
 from fashion_lessons.grading.check import check_notebook
 
 
-def _check(notebook: Path):
-    return run_cli("check", notebook)
+def _check(notebook: Path, folder: Path):
+    """``fashion-lessons check`` on a copy of ``notebook`` in ``folder``."""
+    shutil.copy(notebook, folder / notebook.name)
+    return run_cli("check", folder / notebook.name)
 
 
 @pytest.mark.slow
 def test_check_on_a_reference_notebook(tmp_path):
     """(g) a correct notebook: every test PASS, full points, exit status 0."""
-    notebook = tmp_path / "load_data.ipynb"
-    shutil.copy(solution("01-load-data"), notebook)
-    run = _check(notebook)
+    run = _check(solution("01-load-data"), tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "PASS  test_class_counts_shape  1/1 points (so far 1/8)" in run.stdout
     assert "PASS  test_describe_images_values  2/2 points (so far 8/8)" in run.stdout
@@ -30,11 +30,9 @@ def test_check_on_a_reference_notebook(tmp_path):
 
 
 @pytest.mark.slow
-def test_check_on_a_blankexercise(tmp_path):
+def test_check_on_a_blank_exercise(tmp_path):
     """(g) an untouched exercise: every test FAIL with an actionable message, exit status 1."""
-    notebook = tmp_path / "load_data.ipynb"
-    shutil.copy(exercise("01-load-data"), notebook)
-    run = _check(notebook)
+    run = _check(exercise("01-load-data"), tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
     assert run.stdout.count("FAIL  test_") == 6
     assert "PASS" not in run.stdout
@@ -45,7 +43,7 @@ def test_check_on_a_blankexercise(tmp_path):
 def test_check_rejects_a_file_that_is_not_a_notebook(tmp_path):
     notebook = tmp_path / "load_data.ipynb"
     notebook.write_text("{ not json", encoding="utf-8")
-    run = _check(notebook)
+    run = run_cli("check", notebook)
     assert run.returncode == 2
     assert "not a valid Jupyter notebook" in " ".join(run.stderr.split())
 

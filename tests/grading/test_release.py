@@ -65,7 +65,7 @@ def test_test_cells_have_docstrings_and_semantic_ids():
         assert any("### BEGIN HIDDEN TESTS" in c.source for c in tests), assignment
 
 
-def test_header_is_in_everyexercise():
+def test_header_is_in_every_exercise():
     header = json.loads((REPO / "solutions" / "header.ipynb").read_text(encoding="utf-8"))
     for assignment in ASSIGNMENTS:
         notebook = json.loads(exercise(assignment).read_text(encoding="utf-8"))

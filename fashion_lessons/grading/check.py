@@ -69,7 +69,7 @@ class CheckReport:
         return sum(test.points for test in self.tests)
 
     @property
-    def maxformat_points(self) -> float:
+    def max_points(self) -> float:
         return sum(test.max_points for test in self.tests)
 
     @property

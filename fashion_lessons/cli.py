@@ -96,7 +96,7 @@ def command_check(args: argparse.Namespace) -> int:
     print(f"running {args.notebook} from top to bottom in a fresh kernel ...", flush=True)
     report = check_notebook(args.notebook, execution=ExecutionOptions(timeout=args.timeout))
     print(format_check_report(report))
-    return 0 if report.passed else 1
+    return 0 if report.has_passed else 1
 
 
 def command_grade(args: argparse.Namespace) -> int:

@@ -39,7 +39,7 @@ class TestResult:
     message: str
 
     @property
-    def passed(self) -> bool:
+    def has_passed(self) -> bool:
         return self.points >= self.max_points and not self.message
 
 
@@ -73,8 +73,8 @@ class CheckReport:
         return sum(test.max_points for test in self.tests)
 
     @property
-    def passed(self) -> bool:
-        return bool(self.tests) and all(test.passed for test in self.tests) and not self.changed
+    def has_passed(self) -> bool:
+        return bool(self.tests) and all(test.has_passed for test in self.tests) and not self.changed
 
 
 def _docstring_line(source: str) -> str:
@@ -197,7 +197,7 @@ def format_check_report(report: CheckReport, width: int = 88) -> str:
     earned = 0.0
     for test in report.tests:
         earned += test.points
-        verdict = "PASS" if test.passed else "FAIL"
+        verdict = "PASS" if test.has_passed else "FAIL"
         lines.append(
             f"{verdict}  {test.grade_id}  "
             f"{format_points(test.points)}/{format_points(test.max_points)} points "
@@ -213,7 +213,7 @@ def format_check_report(report: CheckReport, width: int = 88) -> str:
                     )
                 )
     lines.append("")
-    passed = sum(test.passed for test in report.tests)
+    passed = sum(test.has_passed for test in report.tests)
     lines.append(
         f"{passed} of {len(report.tests)} tests passed: "
         f"{format_points(report.points)} of {format_points(report.max_points)} points "

@@ -54,4 +54,4 @@ def test_check_works_without_a_course_folder(tmp_path):
     notebook = tmp_path / "scale_pixels.ipynb"
     shutil.copy(solution("02-scale-pixels"), notebook)
     report = check_notebook(notebook, root=tmp_path)
-    assert report.passed and report.points == report.max_points == 5
+    assert report.has_passed and report.points == report.max_points == 5

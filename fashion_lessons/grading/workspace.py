@@ -1,4 +1,4 @@
-"""The grading folder (``OUT``): a copy of the solutions, a fresh gradebook, the run's state.
+"""The grading folder (``OUT``): a copy of the solutions, a new gradebook, the run's state.
 
 :func:`prepare_grading` builds it, :func:`open_grading` reopens it unchanged; both give a
 :class:`GradingCourse`, which the rest of the grading side works on.
@@ -70,7 +70,7 @@ def _check_output_folder(out: Path) -> None:
 def prepare_grading(
     out: Path, root: Path = COURSE_ROOT, execution: ExecutionOptions | None = None
 ) -> GradingCourse:
-    """Create a fresh grading course in ``out``: a copy of ``solutions/`` and a new gradebook.
+    """Create a new grading course in ``out``: a copy of ``solutions/`` and a new gradebook.
 
     What an earlier run left in ``out`` (gradebook, submissions, feedback, grades) is
     replaced; ``out`` must be new, empty, or made by an earlier run.

@@ -36,12 +36,13 @@ def exercise(assignment: str) -> Path:
 def with_answer(source: Path, grade_id: str, code: str):
     """The notebook at ``source`` with the answer cell ``grade_id`` replaced by ``code``."""
     import nbformat
+    from nbgrader.utils import is_solution
+
+    from fashion_lessons.grading.notebooks import grade_id as grade_id_of
 
     notebook = nbformat.read(source, as_version=4)
-    cells = [
-        c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
-    ]
-    assert len(cells) == 1 and cells[0].metadata.nbgrader.get("solution"), grade_id
+    cells = [c for c in notebook.cells if grade_id_of(c) == grade_id]
+    assert len(cells) == 1 and is_solution(cells[0]), grade_id
     cells[0].source = code
     return notebook
 

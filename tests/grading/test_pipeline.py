@@ -25,6 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from helpers import ASSIGNMENTS, exercise, hand_in, solution, with_answer
+from nbgrader.utils import is_grade
 
 from fashion_lessons.grading.autograde import autograde_submission
 from fashion_lessons.grading.intake import collect_submissions
@@ -275,9 +276,7 @@ def test_total_points_per_assignment(grades):
     for assignment in ASSIGNMENTS:
         notebook = nbformat.read(solution(assignment), as_version=4)
         expected[assignment] = sum(
-            float(c.metadata.nbgrader.points)
-            for c in notebook.cells
-            if c.metadata.get("nbgrader", {}).get("grade")
+            float(c.metadata.nbgrader.points) for c in notebook.cells if is_grade(c)
         )
     assert totals == expected
 

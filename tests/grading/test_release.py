@@ -7,6 +7,7 @@ import re
 
 import nbformat
 from helpers import ASSIGNMENTS, REPO, exercise, solution
+from nbgrader.utils import is_grade, is_solution
 
 from fashion_lessons.grading.release import generate_exercises
 
@@ -31,7 +32,7 @@ def test_exercises_hide_solutions_and_hidden_tests():
         for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "HIDDEN TESTS"):
             assert marker not in text, f"{assignment}: {marker!r} leaked into the exercise"
         notebook = nbformat.read(exercise(assignment), as_version=4)
-        answers = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
+        answers = [c for c in notebook.cells if is_solution(c)]
         assert answers, assignment
         for cell in answers:
             assert re.search(r"^def \w+\(", cell.source, re.M), cell.source
@@ -56,7 +57,7 @@ def test_notebooks_are_stripped_and_normalized():
 def test_test_cells_have_docstrings_and_semantic_ids():
     for assignment in ASSIGNMENTS:
         notebook = nbformat.read(solution(assignment), as_version=4)
-        tests = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        tests = [c for c in notebook.cells if is_grade(c)]
         assert len(tests) >= 4, f"{assignment}: too few test cells for real partial credit"
         for cell in tests:
             grade_id = cell.metadata.nbgrader.grade_id

@@ -82,7 +82,8 @@ def _default_mode(app, config) -> None:
 
 
 def setup(app) -> dict[str, Any]:
-    """Register the ``colab_notebook_branch`` setting and the page hooks."""
+    """Register the ``colab_notebook_branch`` setting, the page hooks and the self-checks."""
+    app.setup_extension("self_check")
     app.add_config_value("colab_notebook_branch", "gh-pages", "html")
     app.connect("config-inited", _default_mode, priority=900)
     # The theme copies the notebook and adds its launch buttons at priority 501.

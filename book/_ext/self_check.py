@@ -59,9 +59,7 @@ class SelfCheckDirective(SphinxDirective):
         split = next((i for i, line in enumerate(lines) if line.strip() == "+++"), len(lines))
         question_lines, explain_lines = lines[:split], lines[split + 1 :]
         body = nodes.container()
-        self.state.nested_parse(
-            self.content[: len(question_lines)], self.content_offset, body
-        )
+        self.state.nested_parse(self.content[: len(question_lines)], self.content_offset, body)
         lists = [child for child in body.children if isinstance(child, nodes.bullet_list)]
         answer = self.options["answer"].strip()
         node = self_check(

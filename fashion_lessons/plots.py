@@ -442,8 +442,12 @@ def plot_class_balance(labels: np.ndarray, title: str = "Images per class") -> F
     return _finish(
         figure,
         title,
-        f"Bar chart of images per class: between {counts.min()} and {counts.max()} "
-        "images in each of the ten classes.",
+        (
+            f"Bar chart of images per class: {counts.min():,} images in each of the ten classes."
+            if counts.min() == counts.max()
+            else f"Bar chart of images per class: between {counts.min():,} and "
+            f"{counts.max():,} images in each of the ten classes."
+        ),
     )
 
 

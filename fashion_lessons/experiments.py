@@ -134,26 +134,31 @@ class ExperimentResult:
         return self.history["accuracy"][-1]
 
 
-def _validate_arrays(train_images, train_labels, test_images, test_labels, validation_size):
+def _validated(train_images, train_labels, test_images, test_labels, validation_size):
+    """The four arrays, images as float32; a clear error for anything else."""
+    arrays = []
     for name, images, labels in (
         ("train", train_images, train_labels),
         ("test", test_images, test_labels),
     ):
-        if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.float32:
+        images = np.asarray(images)
+        if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype.kind != "f":
             raise ValueError(
-                f"expected scaled {name} images of shape (n, 28, 28) and dtype float32, "
+                f"expected scaled {name} images of shape (n, 28, 28) and a float dtype, "
                 f"found shape {images.shape} and dtype {images.dtype}; "
-                "use fashion_lessons.preprocess.scale_images"
+                "divide the pixels by 255.0 first"
             )
         if len(images) != len(labels):
             raise ValueError(
                 f"{name} images and labels differ in length: {len(images)} vs {len(labels)}"
             )
+        arrays += [images.astype(np.float32, copy=False), np.asarray(labels)]
     if not 0 < validation_size < len(train_images):
         raise ValueError(
             f"validation_size must lie between 1 and {len(train_images) - 1}, "
             f"found {validation_size}"
         )
+    return arrays
 
 
 def _read_cache(file: Path, config: ExperimentConfig) -> ExperimentResult | None:
@@ -244,7 +249,9 @@ def run_experiment(
     from fashion_lessons.training import history_dict, set_seed, train, train_fast
 
     config = config or ExperimentConfig()
-    _validate_arrays(train_images, train_labels, test_images, test_labels, config.validation_size)
+    train_images, train_labels, test_images, test_labels = _validated(
+        train_images, train_labels, test_images, test_labels, config.validation_size
+    )
     if config.path not in ("seed", "fast"):
         raise ValueError(f"path must be 'seed' or 'fast', found {config.path!r}")
     split = len(train_images) - config.validation_size

@@ -216,8 +216,7 @@ def test_dropout_table_shows_the_mean_and_sd_of_the_cached_sweep(site):
 def test_overfitting_page_marks_the_epoch_of_lowest_validation_loss(site):
     glued = _glued("overfitting")
     runs = [
-        json.loads(file.read_text())
-        for file in (BUILD / "experiments").glob("experiment-*.json")
+        json.loads(file.read_text()) for file in (BUILD / "experiments").glob("experiment-*.json")
     ]
     full = next(
         run
@@ -645,9 +644,7 @@ def test_colab_button_in_the_browser_points_at_the_dropout_notebook(server, brow
         assert notebook == "_sources/book/dropout.ipynb"
         response = visit.context.request.get(f"{server}/{notebook}")
         assert response.ok
-        assert any(
-            "dropout_sweep" in "".join(cell["source"]) for cell in response.json()["cells"]
-        )
+        assert any("dropout_sweep" in "".join(cell["source"]) for cell in response.json()["cells"])
     finally:
         visit.close()
 

@@ -174,3 +174,15 @@ def test_as_image_escapes_the_alt_text():
     figure.alt_text = 'A "quoted" <tag> & more'
     markup = plots.as_image(figure)._repr_html_()
     assert 'alt="A &quot;quoted&quot; &lt;tag&gt; &amp; more"' in markup
+
+
+def test_a_sweep_in_two_processes_gives_the_same_runs(small, tmp_path):
+    settings = {"epochs": 1, "batch_size": 64, "validation_size": 1000}
+    serial = dropout_sweep(*small, rates=(0.5,), seeds=(0, 1), **settings)
+    parallel = dropout_sweep(
+        *small, rates=(0.5,), seeds=(0, 1), cache_dir=tmp_path, workers=2, **settings
+    )
+    assert [run.history for run in parallel] == [run.history for run in serial]
+    assert len(list(tmp_path.glob("experiment-*.json"))) == 2
+    again = dropout_sweep(*small, rates=(0.5,), seeds=(0, 1), cache_dir=tmp_path, **settings)
+    assert all(run.cached for run in again)

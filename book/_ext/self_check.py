@@ -47,6 +47,10 @@ class self_check_explanation(nodes.General, nodes.Element):  # noqa: N801
     """The explanation, hidden until the reader answers right."""
 
 
+class self_check_controls(nodes.General, nodes.Element):  # noqa: N801
+    """The number box (for a numeric question), the Check button and the feedback line."""
+
+
 class SelfCheckDirective(SphinxDirective):
     has_content = True
     option_spec = {
@@ -89,6 +93,7 @@ class SelfCheckDirective(SphinxDirective):
                 float(node["tolerance"])
             except ValueError:
                 raise self.error("a self-check without choices needs a numeric :answer:") from None
+        node += self_check_controls()
         if explain_lines:
             explanation = self_check_explanation()
             self.state.nested_parse(
@@ -112,16 +117,21 @@ def visit_self_check(self, node: self_check) -> None:
 
 
 def depart_self_check(self, node: self_check) -> None:
-    serial = node["serial"]
-    if node["kind"] == "number":
+    self.body.append("</div>\n")
+
+
+def visit_controls(self, node: self_check_controls) -> None:
+    question = node.parent
+    if question["kind"] == "number":
         self.body.append(
             f'<label class="self-check-number">Your answer: <input type="text" '
-            f'inputmode="decimal" name="self-check-{serial}" size="8"></label>\n'
+            f'inputmode="decimal" name="self-check-{question["serial"]}" size="8"></label>\n'
         )
     self.body.append(
         '<button type="button" class="self-check-button">Check</button>\n'
-        '<p class="self-check-feedback" role="status" aria-live="polite"></p>\n</div>\n'
+        '<p class="self-check-feedback" role="status" aria-live="polite"></p>\n'
     )
+    raise nodes.SkipNode
 
 
 def visit_choice(self, node: self_check_choice) -> None:
@@ -165,6 +175,7 @@ def setup(app) -> dict[str, Any]:
     )
     app.add_node(self_check_choice, html=(visit_choice, depart_choice))
     app.add_node(self_check_explanation, html=(visit_explanation, depart_explanation))
+    app.add_node(self_check_controls, html=(visit_controls, None))
     app.add_directive("self-check", SelfCheckDirective)
     app.connect("builder-inited", _add_static_path)
     app.add_js_file("self_check.js", defer="defer")

@@ -202,11 +202,13 @@ def test_dropout_table_shows_the_mean_and_sd_of_the_cached_sweep(site):
         for rate in (0.0, 0.2, 0.5):
             seeds = runs[(size, rate)]
             assert len(seeds) == 5, (size, rate, len(seeds))
+            loss = [min(run["history"]["val_loss"]) for run in seeds]
             val = [run["validation_accuracy"] for run in seeds]
             gap = [run["train_accuracy"] - run["validation_accuracy"] for run in seeds]
             cells = [
                 f"{size:,}",
                 f"{rate:g}",
+                f"{statistics.mean(loss):.3f} ± {statistics.stdev(loss):.3f}",
                 f"{statistics.mean(val):.3f} ± {statistics.stdev(val):.3f}",
                 f"{statistics.mean(gap):.3f} ± {statistics.stdev(gap):.3f}",
             ]

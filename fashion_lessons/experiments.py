@@ -362,9 +362,7 @@ def dropout_sweep(
         for seed in seeds
     ]
     arrays = tuple(
-        _validated(
-            train_images, train_labels, test_images, test_labels, configs[0].validation_size
-        )
+        _validated(train_images, train_labels, test_images, test_labels, configs[0].validation_size)
     )
     results: dict[int, ExperimentResult] = {}
     missing = []

@@ -747,13 +747,53 @@ def test_the_overflow_check_would_catch_a_wide_figure(site, server, browser):
         visit.close()
 
 
-def test_model_summary_text_is_not_coloured(site):
+CONTRAST = """() => {
+    const luminance = (rgb) => {
+        const [r, g, b] = rgb.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const background = (element) => {
+        for (let e = element; e; e = e.parentElement) {
+            const colour = getComputedStyle(e).backgroundColor;
+            if (colour && !colour.startsWith("rgba(0, 0, 0, 0)") && colour !== "transparent") {
+                return colour;
+            }
+        }
+        return "rgb(255, 255, 255)";
+    };
+    const worst = [];
+    for (const span of document.querySelectorAll(".cell_output pre span")) {
+        if (!span.textContent.trim()) continue;
+        const a = luminance(getComputedStyle(span).color);
+        const b = luminance(background(span));
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        if (ratio < 4.5) worst.push(`${span.textContent.trim().slice(0, 20)}: ${ratio.toFixed(2)}`);
+    }
+    return worst;
+}"""
+
+
+def test_model_summary_text_has_enough_contrast(site, server, browser):
     for name in ("model", "dropout"):
-        page = (site / "book" / f"{name}.html").read_text(encoding="utf-8")
-        start = page.index("Total params")
-        block = page[page.rfind("<div", 0, start - 3000) : start + 500]
-        colours = re.findall(r"color:\s*(#[0-9a-fA-F]{3,6}|rgb[^;\"]*)", block)
-        assert not colours, f"{name}: model.summary() shows coloured text {colours[:3]}"
+        visit = _Visit(browser, server)
+        try:
+            visit.page.emulate_media(color_scheme="light")
+            visit.page.goto(f"{server}/book/{name}.html", wait_until="load")
+            spans = visit.page.locator(".cell_output pre span")
+            assert spans.count() > 5, "the page shows the summary's styled text"
+            low = visit.page.evaluate(CONTRAST)
+            assert not low, f"{name}: text below 4.5:1 contrast: {low[:5]}"
+            # The check itself sees rich's cyan (1.57:1 on the output background).
+            visit.page.evaluate(
+                "() => document.querySelector('.cell_output pre').insertAdjacentHTML("
+                "'beforeend', '<span style=\"color: #00d7ff !important\">None</span>')"
+            )
+            assert visit.page.evaluate(CONTRAST)
+        finally:
+            visit.close()
 
 
 def test_class_names_in_running_text_are_lower_case_with_the_right_article(site):

@@ -18,6 +18,8 @@ every page loads without console errors:
    twice, which throws a SyntaxError in every page: duplicate inline scripts are dropped.
 4. Without a ``default_mode`` the theme logs "Got invalid theme mode" as a console error
    on every page: the default becomes ``auto`` (follow the reader's system setting).
+5. Keras' ``model.summary()`` prints with rich's colours, which fail text contrast on
+   the output background: ``static/outputs.css`` shows output text in the page's colour.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ def _default_mode(app, config) -> None:
 
 def setup(app) -> dict[str, Any]:
     """Register the ``colab_notebook_branch`` setting, the page hooks and the self-checks."""
-    app.setup_extension("self_check")
+    app.setup_extension("self_check")  # also serves book/_ext/static
+    app.add_css_file("outputs.css")
     app.add_config_value("colab_notebook_branch", "gh-pages", "html")
     app.connect("config-inited", _default_mode, priority=900)
     # The theme copies the notebook and adds its launch buttons at priority 501.

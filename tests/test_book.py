@@ -54,7 +54,9 @@ def _sources() -> list[Path]:
         REPO / "_toc.yml",
         REPO / "references.bib",
         *sorted((REPO / "book").rglob("*.md")),
-        *sorted((REPO / "book" / "_ext").glob("*.py")),
+        *sorted((REPO / "book" / "_ext").rglob("*.py")),
+        *sorted((REPO / "book" / "_ext").rglob("*.js")),
+        *sorted((REPO / "book" / "_ext").rglob("*.css")),
     ]
 
 

@@ -24,6 +24,7 @@ every page loads without console errors:
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +84,24 @@ def _default_mode(app, config) -> None:
     config.html_context.setdefault("default_mode", "auto")
 
 
+def _extension_digest() -> str:
+    """A hash of this folder's code, scripts and styles.
+
+    Registered as a config value, so Sphinx re-reads every page when one of them
+    changes (it does not track extension files on its own).
+    """
+    digest = hashlib.sha256()
+    for file in sorted(Path(__file__).parent.rglob("*")):
+        if file.is_file() and file.suffix in {".py", ".js", ".css"}:
+            digest.update(file.name.encode() + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def setup(app) -> dict[str, Any]:
     """Register the ``colab_notebook_branch`` setting, the page hooks and the self-checks."""
     app.setup_extension("self_check")  # also serves book/_ext/static
     app.add_css_file("outputs.css")
+    app.add_config_value("site_extension_digest", _extension_digest(), "env")
     app.add_config_value("colab_notebook_branch", "gh-pages", "html")
     app.connect("config-inited", _default_mode, priority=900)
     # The theme copies the notebook and adds its launch buttons at priority 501.

@@ -155,12 +155,12 @@ def plot_prediction_grid(
     images: np.ndarray,
     probabilities: np.ndarray,
     labels: np.ndarray,
-    rows: int = 4,
-    columns: int = 2,
+    rows: int = 6,
+    columns: int = 1,
 ) -> Figure:
     """Show ``rows × columns`` predictions, each as image plus probability bars.
 
-    Each bar is labelled with its class name; two columns keep the labels legible on a
+    Each bar is labelled with its class name; one column keeps the labels legible on a
     phone-sized screen.
 
     Parameters
@@ -170,7 +170,7 @@ def plot_prediction_grid(
     labels : (n,) integer ndarray
     """
     count = min(rows * columns, len(images))
-    figure = Figure(figsize=(3.7 * columns, 2.1 * rows), layout="constrained")
+    figure = Figure(figsize=(4.4 * columns, 1.9 * rows), layout="constrained")
     grid = figure.subplots(rows, 2 * columns, squeeze=False, width_ratios=[1, 1.5] * columns)
     wrong = 0
     for index in range(rows * columns):
@@ -184,8 +184,8 @@ def plot_prediction_grid(
         true_label = int(labels[index])
         image_axes.imshow(images[index], cmap="binary")
         text, color = _verdict(probabilities[index], true_label)
-        image_axes.set_title(text, color=color, fontsize=9)
-        _bars(bar_axes, np.asarray(probabilities[index], dtype=float), true_label, fontsize=9)
+        image_axes.set_title(text, color=color, fontsize=10)
+        _bars(bar_axes, np.asarray(probabilities[index], dtype=float), true_label, fontsize=10)
         bar_axes.set_xlabel("")
         wrong += int(np.argmax(probabilities[index])) != true_label
     return _finish(

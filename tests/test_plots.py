@@ -108,7 +108,7 @@ def test_prediction_grid_names_the_class_of_every_bar(sample):
     images, labels, probabilities = sample
     figure = plots.plot_prediction_grid(images, probabilities, labels)
     bar_axes = [axes for axes in figure.axes if axes.patches]
-    assert len(bar_axes) == 8
+    assert len(bar_axes) == 6
     for axes in bar_axes:
         assert [tick.get_text() for tick in axes.get_yticklabels()] == list(plots.CLASS_NAMES)
 

@@ -384,7 +384,20 @@ def _solution_lines() -> set[str]:
                     public.add(stripped)
                 elif len(stripped) >= 20 and not stripped.startswith("#"):
                     secret.add(stripped)
-    return secret - public - COMMON_LINES
+    return secret - public - COMMON_LINES - _lesson_code_lines()
+
+
+def _lesson_code_lines() -> set[str]:
+    """Lines of the lessons' own code cells: what the book teaches is public.
+
+    The lessons show the plain Keras code of the seed's model (as the exercises' answers
+    also are), so those lines appear in both places by design.
+    """
+    lines = set()
+    for page in (REPO / "book").glob("*.md"):
+        for cell in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", page.read_text(), re.S):
+            lines.update(line.strip() for line in cell.splitlines())
+    return lines
 
 
 def _site_texts(site: Path) -> dict[Path, str]:

@@ -12,6 +12,7 @@ must train, evaluate and predict as the page does.
 
 from __future__ import annotations
 
+import ast
 import json
 
 import nbformat
@@ -91,9 +92,12 @@ def test_the_pages_show_no_course_code():
 
 def test_the_copied_code_needs_nothing_from_the_course_package(reader_run):
     _, modules_cell = reader_run
-    modules = "".join(modules_cell.outputs[0]["text"])
-    assert "'keras'" in modules, "the check itself sees imported modules"
-    assert "fashion_lessons" not in modules and "myst_nb" not in modules
+    modules = ast.literal_eval("".join(modules_cell.outputs[0]["text"]))
+    assert "keras" in modules, "the check itself sees imported modules"
+    # (The editable install's import hook, __editable___fashion_lessons_…_finder, is
+    # loaded at start-up by every interpreter of this environment; it is not the package.)
+    course = [name for name in modules if name.split(".")[0] in ("fashion_lessons", "myst_nb")]
+    assert not course, f"the reader's code imported {course}"
 
 
 def test_load_scale_and_model_pages_print_what_the_site_printed(reader_run):

@@ -19,7 +19,8 @@ every page loads without console errors:
 4. Without a ``default_mode`` the theme logs "Got invalid theme mode" as a console error
    on every page: the default becomes ``auto`` (follow the reader's system setting).
 5. Keras' ``model.summary()`` prints with rich's colours, which fail text contrast on
-   the output background: ``static/outputs.css`` shows output text in the page's colour.
+   the output background, and long inline code widens a phone's page: ``static/site.css``
+   shows output text in the page's colour and lets inline code wrap.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def _extension_digest() -> str:
 def setup(app) -> dict[str, Any]:
     """Register the ``colab_notebook_branch`` setting, the page hooks and the self-checks."""
     app.setup_extension("self_check")  # also serves book/_ext/static
-    app.add_css_file("outputs.css")
+    app.add_css_file("site.css")
     app.add_config_value("site_extension_digest", _extension_digest(), "env")
     app.add_config_value("colab_notebook_branch", "gh-pages", "html")
     app.connect("config-inited", _default_mode, priority=900)

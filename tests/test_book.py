@@ -384,7 +384,9 @@ def _solution_lines() -> set[str]:
                     public.add(stripped)
                 elif len(stripped) >= 20 and not stripped.startswith("#"):
                     secret.add(stripped)
-    return secret - public - COMMON_LINES - _lesson_code_lines()
+    lesson = _lesson_code_lines()
+    secret -= public | COMMON_LINES
+    return {line for line in secret if not any(line in taught for taught in lesson)}
 
 
 def _lesson_code_lines() -> set[str]:

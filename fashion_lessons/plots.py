@@ -89,20 +89,23 @@ def plot_image_grid(
     )
 
 
-def _bars(axes, probabilities: np.ndarray, true_label: int) -> None:
+def _bars(axes, probabilities: np.ndarray, true_label: int, fontsize: float = 10) -> None:
+    """Horizontal probability bars, one per class, each labelled with its class name."""
     predicted = int(np.argmax(probabilities))
     colors = [NEUTRAL_COLOR] * len(probabilities)
     hatches = [""] * len(probabilities)
     colors[predicted] = RIGHT_COLOR if predicted == true_label else WRONG_COLOR
     hatches[predicted] = "" if predicted == true_label else "//"
-    bars = axes.bar(range(len(probabilities)), probabilities, color=colors)
+    bars = axes.barh(range(len(probabilities)), probabilities, color=colors)
     for bar, hatch in zip(bars, hatches):
         bar.set_hatch(hatch)
     bars[true_label].set_edgecolor("black")
     bars[true_label].set_linewidth(1.5)
-    axes.set_ylim(0, 1)
-    axes.set_xticks(range(len(probabilities)))
-    axes.set_ylabel("probability")
+    axes.set_xlim(0, 1)
+    axes.set_yticks(range(len(probabilities)), CLASS_NAMES, fontsize=fontsize)
+    axes.invert_yaxis()  # label 0 on top, as in the list of class names
+    axes.tick_params(axis="x", labelsize=fontsize)
+    axes.set_xlabel("probability", fontsize=fontsize)
 
 
 def _verdict(probabilities: np.ndarray, true_label: int) -> tuple[str, str]:
@@ -130,14 +133,13 @@ def plot_prediction(image: np.ndarray, probabilities: np.ndarray, true_label: in
     """
     probabilities = np.asarray(probabilities, dtype=float)
     true_label = int(true_label)
-    figure = Figure(figsize=(7, 3), layout="constrained")
-    image_axes, bar_axes = figure.subplots(1, 2, width_ratios=[1, 1.6])
+    figure = Figure(figsize=(5.6, 2.8), layout="constrained")
+    image_axes, bar_axes = figure.subplots(1, 2, width_ratios=[1, 1.3])
     image_axes.imshow(image, cmap="binary")
     image_axes.set_axis_off()
     text, color = _verdict(probabilities, true_label)
-    image_axes.set_title(text, color=color, fontsize=10)
-    _bars(bar_axes, probabilities, true_label)
-    bar_axes.set_xticklabels(CLASS_NAMES, rotation=60, ha="right", fontsize=8)
+    image_axes.set_title(text, color=color, fontsize=11)
+    _bars(bar_axes, probabilities, true_label, fontsize=10)
     predicted = int(np.argmax(probabilities))
     return _finish(
         figure,
@@ -153,10 +155,13 @@ def plot_prediction_grid(
     images: np.ndarray,
     probabilities: np.ndarray,
     labels: np.ndarray,
-    rows: int = 5,
-    columns: int = 3,
+    rows: int = 6,
+    columns: int = 1,
 ) -> Figure:
     """Show ``rows × columns`` predictions, each as image plus probability bars.
+
+    Each bar is labelled with its class name; one column keeps the labels legible on a
+    phone-sized screen.
 
     Parameters
     ----------
@@ -166,7 +171,7 @@ def plot_prediction_grid(
     """
     count = min(rows * columns, len(images))
     figure = Figure(figsize=(4.4 * columns, 1.9 * rows), layout="constrained")
-    grid = figure.subplots(rows, 2 * columns, squeeze=False)
+    grid = figure.subplots(rows, 2 * columns, squeeze=False, width_ratios=[1, 1.5] * columns)
     wrong = 0
     for index in range(rows * columns):
         image_axes, bar_axes = grid[
@@ -179,11 +184,9 @@ def plot_prediction_grid(
         true_label = int(labels[index])
         image_axes.imshow(images[index], cmap="binary")
         text, color = _verdict(probabilities[index], true_label)
-        image_axes.set_title(text, color=color, fontsize=8)
-        _bars(bar_axes, np.asarray(probabilities[index], dtype=float), true_label)
-        bar_axes.set_xticklabels([])
-        bar_axes.set_ylabel("")
-        bar_axes.tick_params(labelsize=7)
+        image_axes.set_title(text, color=color, fontsize=10)
+        _bars(bar_axes, np.asarray(probabilities[index], dtype=float), true_label, fontsize=10)
+        bar_axes.set_xlabel("")
         wrong += int(np.argmax(probabilities[index])) != true_label
     return _finish(
         figure,
@@ -193,85 +196,145 @@ def plot_prediction_grid(
     )
 
 
-def plot_learning_curves(history, title: str = "Training and validation accuracy") -> Figure:
-    """Plot training vs validation accuracy per epoch and mark the final gap.
+def plot_learning_curves(history, title: str = "Training and validation curves") -> Figure:
+    """Plot loss (top) and accuracy (bottom) per epoch, training against validation.
+
+    A dotted line marks the epoch with the lowest validation loss. With no loss in the
+    history, only the accuracy panel is drawn.
 
     Parameters
     ----------
     history : keras History or its ``.history`` dict
-        Must contain ``accuracy`` and ``val_accuracy``.
+        Must contain ``accuracy`` and ``val_accuracy``; ``loss`` and ``val_loss`` add the
+        loss panel and the mark.
     """
     metrics = history_dict(history)
     train, val = metrics["accuracy"], metrics["val_accuracy"]
     epochs = np.arange(1, len(train) + 1)
-    figure = Figure(figsize=(6, 4), layout="constrained")
-    axes = figure.add_subplot()
-    axes.plot(epochs, train, "o-", color=RIGHT_COLOR, label="training")
-    axes.plot(epochs, val, "s--", color=OKABE_ITO["orange"], label="validation")
-    best = int(np.argmax(val)) + 1
-    axes.axvline(best, color=NEUTRAL_COLOR, linestyle=":", label=f"best epoch ({best})")
+    has_loss = bool(metrics.get("loss")) and bool(metrics.get("val_loss"))
+    figure = Figure(figsize=(6, 6.2 if has_loss else 3.6), layout="constrained")
+    panels = figure.subplots(2 if has_loss else 1, 1, sharex=True, squeeze=False)[:, 0]
+    rows = [("loss", "loss")] if has_loss else []
+    rows.append(("accuracy", "accuracy"))
+    best = int(np.argmin(metrics["val_loss"])) + 1 if has_loss else None
+    for axes, (key, label) in zip(panels, rows):
+        axes.plot(epochs, metrics[key], "o-", color=RIGHT_COLOR, label="training", markersize=4)
+        axes.plot(
+            epochs,
+            metrics[f"val_{key}"],
+            "s--",
+            color=OKABE_ITO["orange"],
+            label="validation",
+            markersize=4,
+        )
+        if best is not None:
+            axes.axvline(
+                best, color=NEUTRAL_COLOR, linestyle=":", label=f"lowest validation loss ({best})"
+            )
+        axes.set_ylabel(label)
+        axes.legend(fontsize=9, loc="best")
+    panels[-1].set_xlabel("epoch")
+    panels[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
     gap = train[-1] - val[-1]
-    axes.annotate(
-        "",
-        xy=(epochs[-1], val[-1]),
-        xytext=(epochs[-1], train[-1]),
-        arrowprops={"arrowstyle": "<->", "color": "black"},
+    text = (
+        f"Line chart over {len(train)} epochs. Training accuracy ends at {train[-1]:.3f}, "
+        f"validation accuracy at {val[-1]:.3f} (a difference of {gap:.3f})"
     )
-    axes.text(epochs[-1], (train[-1] + val[-1]) / 2, f" gap {gap:+.3f}", va="center")
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("accuracy")
-    axes.set_xticks(epochs)
-    axes.legend(loc="lower right")
-    return _finish(
-        figure,
-        title,
-        f"Line chart of accuracy over {len(train)} epochs. Training accuracy ends at "
-        f"{train[-1]:.3f}, validation accuracy at {val[-1]:.3f}, a gap of {gap:.3f}; "
-        f"validation accuracy is highest at epoch {best}.",
-    )
+    if has_loss:
+        text += (
+            f". Validation loss is lowest at epoch {best} ({metrics['val_loss'][best - 1]:.3f}) "
+            f"and ends at {metrics['val_loss'][-1]:.3f}; training loss ends at "
+            f"{metrics['loss'][-1]:.3f}."
+        )
+    else:
+        text += f"; validation accuracy is highest at epoch {int(np.argmax(val)) + 1}."
+    return _finish(figure, title, text)
 
 
 def plot_learning_curve_comparison(
-    histories: Mapping[str, object], title: str = "Training vs validation accuracy"
+    histories: Mapping[str, object],
+    title: str = "Training and validation loss",
+    key: str = "loss",
 ) -> Figure:
-    """Overlay the learning curves of several runs (e.g. dropout rates).
+    """Compare several runs: training (top) and validation (bottom) curves of one metric.
 
     Parameters
     ----------
     histories : mapping of run name to keras History or ``.history`` dict
+    title : str
+    key : {"loss", "accuracy"}
+        The metric; the history needs ``key`` and ``val_key``.
     """
-    figure = Figure(figsize=(7, 4.2), layout="constrained")
-    axes = figure.add_subplot()
+    figure = Figure(figsize=(6, 6.2), layout="constrained")
+    panels = figure.subplots(2, 1, sharex=True)
     descriptions = []
     markers = ["o", "s", "^", "D", "v"]
     for index, (name, history) in enumerate(histories.items()):
         metrics = history_dict(history)
-        epochs = np.arange(1, len(metrics["accuracy"]) + 1)
+        epochs = np.arange(1, len(metrics[key]) + 1)
         color = SERIES_COLORS[index % len(SERIES_COLORS)]
         marker = markers[index % len(markers)]
-        axes.plot(epochs, metrics["accuracy"], f"{marker}-", color=color, label=f"{name} train")
-        axes.plot(
-            epochs,
-            metrics["val_accuracy"],
-            f"{marker}--",
-            color=color,
-            markerfacecolor="white",
-            label=f"{name} validation",
-        )
+        for axes, series in zip(panels, (key, f"val_{key}")):
+            axes.plot(epochs, metrics[series], f"{marker}-", color=color, label=name, markersize=3)
+        best = int(np.argmin(metrics["val_loss"])) + 1 if metrics.get("val_loss") else None
         descriptions.append(
-            f"{name}: training {metrics['accuracy'][-1]:.3f}, "
-            f"validation {metrics['val_accuracy'][-1]:.3f}"
+            f"{name}: training {key} {metrics[key][-1]:.3f}, validation {key} "
+            f"{metrics[f'val_{key}'][-1]:.3f} at the end"
+            + (f", lowest validation loss at epoch {best}" if best else "")
         )
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("accuracy")
-    axes.legend(fontsize=8, ncols=2, loc="lower right")
+    for axes, label in zip(panels, (f"training {key}", f"validation {key}")):
+        axes.set_ylabel(label)
+        axes.legend(fontsize=9, loc="best")
+    panels[-1].xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+    panels[-1].set_xlabel("epoch")
     return _finish(
         figure,
         title,
-        "Line chart of training (solid) and validation (dashed) accuracy per epoch for "
+        f"Two line charts of {key} per epoch, training above and validation below, for "
         + "; ".join(descriptions)
         + ".",
+    )
+
+
+def plot_sweep(
+    values: Mapping[str, Mapping[float, Sequence[float]]],
+    measure: str,
+    title: str,
+) -> Figure:
+    """Show every seed's value per dropout rate, with mean ± standard deviation.
+
+    Parameters
+    ----------
+    values : mapping of panel name to (mapping of rate to the seeds' values)
+        One panel per entry, e.g. one per training-set size.
+    measure : str
+        The y-axis label, e.g. "validation accuracy at the best epoch".
+    title : str
+    """
+    figure = Figure(figsize=(6, 3.4 * len(values)), layout="constrained")
+    panels = figure.subplots(len(values), 1, squeeze=False)[:, 0]
+    descriptions = []
+    for axes, (panel, by_rate) in zip(panels, values.items()):
+        rates = list(by_rate)
+        for position, rate in enumerate(rates):
+            points = np.asarray(by_rate[rate], dtype=float)
+            color = SERIES_COLORS[position % len(SERIES_COLORS)]
+            offsets = np.linspace(-0.12, 0.12, len(points)) if len(points) > 1 else [0.0]
+            axes.plot(position + np.asarray(offsets), points, "o", color=color, alpha=0.8)
+            mean, sd = points.mean(), points.std(ddof=1) if len(points) > 1 else 0.0
+            axes.errorbar(
+                position + 0.3, mean, yerr=sd, fmt="D", color="black", capsize=4, markersize=5
+            )
+            descriptions.append(f"{panel}, rate {rate:g}: mean {mean:.3f}, sd {sd:.3f}")
+        axes.set_xticks(range(len(rates)), [f"rate {rate:g}" for rate in rates], fontsize=10)
+        axes.set_xlim(-0.5, len(rates) - 0.3)
+        axes.set_ylabel(measure, fontsize=10)
+        axes.set_title(panel, fontsize=11)
+    return _finish(
+        figure,
+        title,
+        "Dot plot of each seed's value per dropout rate, with the mean and a bar of one "
+        "standard deviation beside the dots. " + "; ".join(descriptions) + ".",
     )
 
 
@@ -283,13 +346,13 @@ def plot_confusion_matrix(true_labels: np.ndarray, predicted_labels: np.ndarray)
     true_labels, predicted_labels : (n,) integer ndarray
     """
     matrix = confusion_matrix(true_labels, predicted_labels)
-    figure = Figure(figsize=(7, 6), layout="constrained")
+    figure = Figure(figsize=(6, 5.6), layout="constrained")
     axes = figure.add_subplot()
     shown = axes.imshow(matrix, cmap="cividis")
     figure.colorbar(shown, ax=axes, label="images")
     ticks = range(len(CLASS_NAMES))
-    axes.set_xticks(ticks, CLASS_NAMES, rotation=60, ha="right")
-    axes.set_yticks(ticks, CLASS_NAMES)
+    axes.set_xticks(ticks, CLASS_NAMES, rotation=60, ha="right", fontsize=11)
+    axes.set_yticks(ticks, CLASS_NAMES, fontsize=11)
     axes.set_xlabel("predicted class")
     axes.set_ylabel("true class")
     threshold = matrix.max() / 2
@@ -301,7 +364,7 @@ def plot_confusion_matrix(true_labels: np.ndarray, predicted_labels: np.ndarray)
                 str(matrix[row, column]),
                 ha="center",
                 va="center",
-                fontsize=7,
+                fontsize=9,
                 color="black" if matrix[row, column] > threshold else "white",
             )
     off_diagonal = matrix - np.diag(np.diag(matrix))
@@ -379,8 +442,12 @@ def plot_class_balance(labels: np.ndarray, title: str = "Images per class") -> F
     return _finish(
         figure,
         title,
-        f"Bar chart of images per class: between {counts.min()} and {counts.max()} "
-        "images in each of the ten classes.",
+        (
+            f"Bar chart of images per class: {counts.min():,} images in each of the ten classes."
+            if counts.min() == counts.max()
+            else f"Bar chart of images per class: between {counts.min():,} and "
+            f"{counts.max():,} images in each of the ten classes."
+        ),
     )
 
 

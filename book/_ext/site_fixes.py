@@ -18,10 +18,14 @@ every page loads without console errors:
    twice, which throws a SyntaxError in every page: duplicate inline scripts are dropped.
 4. Without a ``default_mode`` the theme logs "Got invalid theme mode" as a console error
    on every page: the default becomes ``auto`` (follow the reader's system setting).
+5. Keras' ``model.summary()`` prints with rich's colours, which fail text contrast on
+   the output background, and long inline code widens a phone's page: ``static/site.css``
+   shows output text in the page's colour and lets inline code wrap.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +85,24 @@ def _default_mode(app, config) -> None:
     config.html_context.setdefault("default_mode", "auto")
 
 
+def _extension_digest() -> str:
+    """A hash of this folder's code, scripts and styles.
+
+    Registered as a config value, so Sphinx re-reads every page when one of them
+    changes (it does not track extension files on its own).
+    """
+    digest = hashlib.sha256()
+    for file in sorted(Path(__file__).parent.rglob("*")):
+        if file.is_file() and file.suffix in {".py", ".js", ".css"}:
+            digest.update(file.name.encode() + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def setup(app) -> dict[str, Any]:
-    """Register the ``colab_notebook_branch`` setting and the page hooks."""
+    """Register the ``colab_notebook_branch`` setting, the page hooks and the self-checks."""
+    app.setup_extension("self_check")  # also serves book/_ext/static
+    app.add_css_file("site.css")
+    app.add_config_value("site_extension_digest", _extension_digest(), "env")
     app.add_config_value("colab_notebook_branch", "gh-pages", "html")
     app.connect("config-inited", _default_mode, priority=900)
     # The theme copies the notebook and adds its launch buttons at priority 501.

@@ -200,6 +200,51 @@ def _cache_file(config: ExperimentConfig, cache_dir) -> Path | None:
     return Path(folder) / f"experiment-{config.key()}.json"
 
 
+def _split_sizes(config: ExperimentConfig, count: int) -> tuple[int, int]:
+    """Where validation starts among ``count`` training images, and how many images train."""
+    if config.path not in ("seed", "fast"):
+        raise ValueError(f"path must be 'seed' or 'fast', found {config.path!r}")
+    split = count - config.validation_size
+    size = split if config.train_size is None else config.train_size
+    if not 0 < size <= split:
+        raise ValueError(f"train_size must lie between 1 and {split}, found {config.train_size}")
+    return split, size
+
+
+def _trained_model(config: ExperimentConfig, images, labels, validation, verbose: int):
+    """Build the model ``config`` describes, seed it and train it on the path it names."""
+    import keras
+
+    from fashion_lessons.models import build_model, compile_model
+    from fashion_lessons.training import set_seed, train, train_fast
+
+    set_seed(config.seed)
+    model = build_model(
+        hidden_units=config.hidden_units,
+        dropout_rate=config.dropout_rate,
+        learning_rate=config.learning_rate,
+    )
+    callbacks = []
+    if config.patience is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=config.patience, restore_best_weights=True
+            )
+        )
+    settings = dict(
+        epochs=config.epochs,
+        validation_data=validation,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        verbose=verbose,
+        callbacks=callbacks,
+    )
+    if config.path == "fast":
+        return model, train_fast(model, images, labels, **settings)
+    compile_model(model, config.learning_rate, steps_per_execution=STEPS_PER_EXECUTION)
+    return model, train(model, images, labels, **settings)
+
+
 def run_experiment(
     train_images: np.ndarray,
     train_labels: np.ndarray,
@@ -236,21 +281,13 @@ def run_experiment(
     -------
     ExperimentResult
     """
-    import keras
-
-    from fashion_lessons.models import build_model, compile_model
-    from fashion_lessons.training import history_dict, set_seed, train, train_fast
+    from fashion_lessons.training import history_dict
 
     config = config or ExperimentConfig()
     train_images, train_labels, test_images, test_labels = _validated(
         train_images, train_labels, test_images, test_labels, config.validation_size
     )
-    if config.path not in ("seed", "fast"):
-        raise ValueError(f"path must be 'seed' or 'fast', found {config.path!r}")
-    split = len(train_images) - config.validation_size
-    size = split if config.train_size is None else config.train_size
-    if not 0 < size <= split:
-        raise ValueError(f"train_size must lie between 1 and {split}, found {config.train_size}")
+    split, size = _split_sizes(config, len(train_images))
     cache_file = _cache_file(config, cache_dir)
     if cache_file is not None:
         cached = _read_cache(cache_file, config)
@@ -260,32 +297,7 @@ def run_experiment(
     start = time.perf_counter()
     fit_images, fit_labels = train_images[:size], train_labels[:size]
     validation = (train_images[split:], train_labels[split:])
-    set_seed(config.seed)
-    model = build_model(
-        hidden_units=config.hidden_units,
-        dropout_rate=config.dropout_rate,
-        learning_rate=config.learning_rate,
-    )
-    callbacks = []
-    if config.patience is not None:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.patience, restore_best_weights=True
-            )
-        )
-    settings = dict(
-        epochs=config.epochs,
-        validation_data=validation,
-        batch_size=config.batch_size,
-        seed=config.seed,
-        verbose=verbose,
-        callbacks=callbacks,
-    )
-    if config.path == "fast":
-        history = train_fast(model, fit_images, fit_labels, **settings)
-    else:
-        compile_model(model, config.learning_rate, steps_per_execution=STEPS_PER_EXECUTION)
-        history = train(model, fit_images, fit_labels, **settings)
+    model, history = _trained_model(config, fit_images, fit_labels, validation, verbose)
     accuracies = [
         float(model.evaluate(images, labels, batch_size=1024, verbose=0)[1])
         for images, labels in ((fit_images, fit_labels), validation, (test_images, test_labels))

@@ -13,7 +13,9 @@ c.CourseDirectory.course_id = "fashion-lessons"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 
-# Name, collaborators and how to check one's work, on top of every exercise.
+# Name, collaborators, how to check one's work and hand it in, and a cell that installs
+# the course where it is missing (Colab), on top of every exercise. FillHeader writes the
+# repository and version (_config.yml, fashion_lessons.__version__) into that cell.
 c.IncludeHeaderFooter.header = "solutions/header.ipynb"
 
 # Every notebook runs in this kernel. "python3" resolves to the Python that runs nbgrader
@@ -50,6 +52,7 @@ c.OverwriteCells.add_missing_cells = True
 # nbgrader 0.9.6's crashes, remove statements that tamper with the grader before running,
 # and cap every output by bytes after running. The rest is nbgrader's default pipeline.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.converters import GenerateAssignment  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
@@ -57,12 +60,14 @@ from nbgrader.preprocessors import (  # noqa: E402
     DeduplicateIds,
     Execute,
     IgnorePattern,
+    IncludeHeaderFooter,
     LimitOutput,
     OverwriteKernelspec,
     SaveAutoGrades,
 )
 
 from fashion_lessons.hardening import CapOutputs, DisarmTampering, RestoreMissingCells  # noqa: E402
+from fashion_lessons.header import FillHeader  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = [
     ClearOutput,
@@ -82,3 +87,8 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
+
+# nbgrader's release pipeline with the header filled in right after it is included.
+_release_steps = list(GenerateAssignment.class_traits()["preprocessors"].default())
+_release_steps.insert(_release_steps.index(IncludeHeaderFooter) + 1, FillHeader)
+c.GenerateAssignment.preprocessors = _release_steps

@@ -460,10 +460,21 @@ def test_check_rejects_a_file_that_is_not_a_notebook(tmp_path):
 
 
 def test_header_is_in_every_exercise():
+    """The header, with the course's coordinates and the file's name filled in."""
+    from fashion_lessons.coordinates import read_coordinates
+    from fashion_lessons.header import fill_placeholders
+
     header = json.loads((REPO / "solutions" / "header.ipynb").read_text(encoding="utf-8"))
     for assignment in ASSIGNMENTS:
         notebook = json.loads(_exercise(assignment).read_text(encoding="utf-8"))
-        assert notebook["cells"][: len(header["cells"])] == header["cells"]
+        values = {
+            "package_requirement": read_coordinates(REPO).requirement(),
+            "notebook": f"{ASSIGNMENTS[assignment]}.ipynb",
+        }
+        for cell in header["cells"]:
+            filled = fill_placeholders("".join(cell["source"]), values)
+            cell = {**cell, "source": filled.splitlines(keepends=True)}
+            assert cell in notebook["cells"][: len(header["cells"])], cell["id"]
 
 
 @pytest.mark.slow

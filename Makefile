@@ -33,10 +33,13 @@ help:
 
 install: system-deps $(STAMP)
 
-$(STAMP): pyproject.toml
+# An editable install leaves out the wheel's data files: JupyterLab's settings (open the
+# markdown lessons as notebooks) are copied into the environment here.
+$(STAMP): pyproject.toml jupyter/overrides.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	install -D -m 644 jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $@
 
 system-deps:

@@ -22,8 +22,8 @@ every page loads without console errors:
    on every page: the default becomes ``auto`` (follow the reader's system setting).
 5. The course's coordinates (``repository:`` of ``_config.yml``, the package's version)
    become MyST substitutions: ``{{ clone_commands }}`` (a code block),
-   ``{{ colab_<notebook> }}`` (an "Open in Colab" link per exercise) and
-   ``{{ package_requirement }}``.
+   ``{{ pip_install }}`` (a code block) and ``{{ colab_<notebook> }}`` (an "Open in
+   Colab" link per exercise).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _substitutions(app, config) -> None:
         f"cd {coordinates.folder}\n"
         "make install\n"
         "```",
-        "package_requirement": f"`{coordinates.requirement()}`",
+        "pip_install": f'```sh\npython -m pip install "{coordinates.requirement()}"\n```',
     }
     for notebook in sorted((root / "exercises").glob("*/*.ipynb")):
         path = notebook.relative_to(root).as_posix()

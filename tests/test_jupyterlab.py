@@ -113,7 +113,10 @@ def _run_cells_until_output(page, limit: int) -> str:
         texts = [text.strip() for text in outputs.all_inner_texts() if text.strip()]
         if texts:
             return "\n".join(texts)
-    raise AssertionError(f"no cell among the first {limit} showed output")
+    shot = REPO / ".cache" / "route-tests" / "jupyterlab-no-output.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot))
+    raise AssertionError(f"no cell among the first {limit} showed output; see {shot}")
 
 
 def _open_by_double_click(page, url: str, token: str, folder: str, name: str) -> None:

@@ -9,13 +9,17 @@ real kernels.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import importlib.metadata
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -141,3 +145,18 @@ def check_score(output: str) -> tuple[float, float]:
     assert scores, output[-3000:]
     earned, total = scores[-1]
     return float(earned), float(total)
+
+
+@functools.cache
+def colab_runtime() -> tuple[Path, Path, Path]:
+    """(bin folder, wheelhouse, wheel): a fresh environment as Colab's runtime is, with
+    the plain ``tensorflow`` of the course's version and ``jupyter``, without the course;
+    and the course's freshly built wheel. Made once per test run, shared by the Colab
+    and the pip routes (the pip route then installs the wheel into it)."""
+    scratch = Path(tempfile.mkdtemp(prefix="fashion-lessons-routes-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    wheel, _ = build_distributions(scratch / "dist")
+    tensorflow = f"tensorflow=={tensorflow_version()}"
+    house = wheelhouse(wheel, tensorflow, "jupyter")
+    bin_dir = fresh_venv(scratch / "venv", house, tensorflow, "jupyter")
+    return bin_dir, house, wheel

@@ -96,21 +96,28 @@ def page():
         browser.close()
 
 
+_EXECUTED = (
+    "([panel, done]) => { const prompts = [...panel.querySelectorAll('.jp-InputPrompt')]"
+    ".map(p => p.textContent); return !prompts.some(t => t.includes('*'))"
+    " && prompts.filter(t => /\\[\\d+\\]/.test(t)).length > done; }"
+)
+
+
 def _run_cells_until_output(page, limit: int) -> str:
-    """Shift+Enter from the first code cell on until a cell shows text output."""
+    """Run the code cells one by one from the first (Shift+Enter, waiting for each to
+    finish) until one shows text output; fail on the first error."""
+    # The kernel is up: the status bar reads "Python 3 (ipykernel) | Idle".
+    page.wait_for_function("() => /\\|\\s*Idle/.test(document.body.innerText)", timeout=180_000)
     notebook = page.locator(".jp-NotebookPanel:visible").last
     notebook.locator(".jp-CodeCell .jp-InputArea-editor").first.click()
-    outputs = notebook.locator(".jp-OutputArea-output:not([data-mime-type*='stderr'])")
-    for _ in range(limit):
+    page.keyboard.press("Escape")  # command mode: Shift+Enter runs and moves on
+    outputs = notebook.locator(".jp-OutputArea-output")
+    for done in range(limit):
         page.keyboard.press("Shift+Enter")
-        page.wait_for_timeout(300)
-        page.wait_for_function(
-            "panel => ![...panel.querySelectorAll('.jp-InputPrompt')]"
-            ".some(prompt => prompt.textContent.includes('*'))",
-            arg=notebook.element_handle(),
-            timeout=180_000,
-        )
+        page.wait_for_function(_EXECUTED, arg=[notebook.element_handle(), done], timeout=180_000)
         texts = [text.strip() for text in outputs.all_inner_texts() if text.strip()]
+        errors = [text for text in texts if "Traceback" in text or "Error" in text]
+        assert not errors, errors[0][-2000:]
         if texts:
             return "\n".join(texts)
     shot = REPO / ".cache" / "route-tests" / "jupyterlab-no-output.png"

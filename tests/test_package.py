@@ -1,8 +1,10 @@
-"""The pip route: the wheel and the sdist, and the wheel alone in a fresh environment.
+"""The pip route: the wheel and the sdist, and the wheel in a fresh environment.
 
-``python -m build`` makes both, ``twine check`` accepts them, and the wheel, installed
-(not editable) into a new virtual environment that sees nothing of this repository,
-runs ``fashion-lessons data``, ``check`` and ``grade`` from a folder outside it.
+``python -m build`` makes both and ``twine check`` accepts them. The wheel is installed
+(not editable, with pip) into a new virtual environment that sees nothing of this
+repository and already holds TensorFlow and Jupyter (the Colab test's environment,
+shared to install TensorFlow once per run; the wheel's requirements are checked on their
+own), and runs ``fashion-lessons data``, ``check`` and ``grade`` from outside the clone.
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ import zipfile
 import pytest
 from routes import (
     REPO,
-    build_distributions,
     check_score,
+    colab_runtime,
     filled_exercise,
-    fresh_venv,
     installed,
+    offline_pip_env,
     run,
     wheel_metadata,
-    wheelhouse,
 )
 
 import fashion_lessons
@@ -33,16 +34,23 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory):
-    return build_distributions(tmp_path_factory.mktemp("dist"))
+def dist():
+    """(wheel, sdist) made by ``python -m build`` for this run."""
+    wheel = colab_runtime()[2]
+    (sdist,) = wheel.parent.glob("*.tar.gz")
+    return wheel, sdist
 
 
 @pytest.fixture(scope="module")
-def wheel_env(dist, tmp_path_factory):
-    """A fresh environment holding the wheel and what it requires, nothing else."""
-    wheel, _ = dist
-    house = wheelhouse(wheel)
-    return fresh_venv(tmp_path_factory.mktemp("pip-route") / "venv", house, wheel)
+def wheel_env():
+    """The fresh environment with the course's wheel installed by pip."""
+    bin_dir, house, wheel = colab_runtime()
+    result = run(
+        [bin_dir / "python", "-m", "pip", "install", "--quiet", wheel],
+        env=offline_pip_env(house),
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return bin_dir
 
 
 def test_twine_accepts_the_wheel_and_the_sdist(dist):

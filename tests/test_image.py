@@ -169,9 +169,8 @@ def test_jupyter_answers_and_opens_a_lesson_as_a_notebook(container):
     code = [cell for cell in lesson["content"]["cells"] if cell["cell_type"] == "code"]
     assert len(code) >= 3
     settings = _get(f"{url}/lab/api/settings/@jupyterlab/docmanager-extension:plugin?token={token}")
-    viewers = json.loads(settings["raw"] or "{}").get("defaultViewers") or settings.get(
-        "settings", {}
-    ).get("defaultViewers", {})
+    # JupyterLab applies the environment's overrides.json to the setting's default.
+    viewers = settings["schema"]["properties"]["defaultViewers"].get("default", {})
     assert viewers.get("markdown") == "Jupytext Notebook", settings
 
 

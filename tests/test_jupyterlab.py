@@ -45,7 +45,8 @@ def lab(tmp_path_factory):
     """(base URL, token) of JupyterLab serving a copy of book/ and exercises/."""
     root = tmp_path_factory.mktemp("jupyterlab")
     shutil.copytree(REPO / "book", root / "book", ignore=shutil.ignore_patterns("_ext"))
-    shutil.copy(REPO / "exercises" / "01-load-data" / EXERCISE, root / EXERCISE)
+    (root / "exercises").mkdir()
+    shutil.copy(REPO / "exercises" / "01-load-data" / EXERCISE, root / "exercises" / EXERCISE)
     port, token = _free_port(), secrets.token_hex(16)
     log = (root / "jupyterlab.log").open("w")
     # No settings of this machine's user: what opens a lesson comes from the environment.
@@ -82,7 +83,7 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page():
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -91,9 +92,16 @@ def page():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"],
         )  # fmt: skip
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        yield context.new_page()
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context per test: what one test opened does not follow the next."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()
 
 
 _FINISHED = (
@@ -130,11 +138,15 @@ def _run_all(page, name: str) -> list[str]:
 
 
 def _open_by_double_click(page, url: str, token: str, folder: str, name: str) -> None:
-    page.goto(f"{url}/lab/tree/{folder}?token={token}")
+    # A new workspace (``reset``): nothing a previous visit left open comes back.
+    page.goto(f"{url}/lab/tree/{folder}?reset&token={token}")
     item = page.locator(f".jp-DirListing-item[title*='{name}']").first
     if not item.count():
         item = page.locator(".jp-DirListing-itemText", has_text=name).first
-    item.dblclick()
+    try:
+        item.dblclick()
+    except Exception as error:
+        raise AssertionError(f"{error}; see {_screenshot(page, 'open-' + name)}") from None
     page.locator(".jp-NotebookPanel:visible .jp-Notebook").last.wait_for(timeout=60_000)
 
 
@@ -153,7 +165,7 @@ def test_a_lesson_opens_as_a_notebook_and_runs(lab, page):
 
 def test_an_exercise_opens_and_runs(lab, page):
     url, token = lab
-    _open_by_double_click(page, url, token, "", EXERCISE)
+    _open_by_double_click(page, url, token, "exercises", EXERCISE)
     outputs = _run_all(page, "exercise")
     # The setup cell loads the data; the first answer cell, not written yet, stops the run.
     assert any("(60000, 28, 28)" in text for text in outputs), outputs

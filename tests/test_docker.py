@@ -198,3 +198,10 @@ def test_dockerfile_comments_show_the_same_commands():
     build, run = _docker_commands()
     for command in (build, *run):
         assert command in header, command
+
+
+def test_readme_shows_the_same_commands():
+    readme = " ".join((REPO / "README.md").read_text().split())
+    build, run = _docker_commands()
+    for command in (build, *run, "make test-image"):
+        assert f"`{command}`" in readme, command

@@ -66,7 +66,7 @@ test: install book
 # The course image, built on a stand-in base (mmdebstrap) and tried with podman.
 test-image: install
 	$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(IMAGE_APT_PACKAGES)"
-	$(BIN)/python -m pytest -m image tests/test_image.py
+	$(BIN)/python -m pytest -m image -s tests/test_image.py
 
 lint: install
 	$(BIN)/ruff check fashion_lessons tests benchmarks

@@ -38,7 +38,7 @@ c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = (
     r"(?m)^("
     r"WARNING: All log messages before absl::InitializeLog\(\)"  # absl preamble
-    r"|[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\]"  # absl/glog line prefix
+    r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]"  # absl/glog line prefix
     r"|To enable the following instructions:"  # continuation of cpu_feature_guard
     r"|WARNING:(tensorflow|absl):"  # TensorFlow's Python logger
     r"|\S+\.py:\d+: \w*Warning: "  # a Python warning (UserWarning, DeprecationWarning ...)

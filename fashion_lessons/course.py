@@ -85,7 +85,7 @@ CELL_TIMEOUT = 120
 STDERR_NOISE_PATTERN = (
     r"(?m)^("
     r"WARNING: All log messages before absl::InitializeLog\(\)"
-    r"|[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\]"
+    r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]"
     r"|To enable the following instructions:"
     r"|WARNING:(tensorflow|absl):"
     r"|\S+\.py:\d+: \w*Warning: "

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import textwrap
+from pathlib import Path
 
 from fashion_lessons.data import CLASS_NAMES, DataError
 
@@ -118,6 +119,7 @@ def command_grade(args: argparse.Namespace) -> int:
     report = grade(
         args.submissions,
         args.out,
+        **({"root": Path(args.course)} if args.course else {}),
         execution=execution,
         isolation=isolation,
         workers=args.workers,
@@ -207,6 +209,10 @@ def _add_grading_commands(commands) -> None:
     )
     grade.add_argument(
         "--out", required=True, help="output folder: gradebook, feedback, grades.csv"
+    )
+    grade.add_argument(
+        "--course",
+        help="course folder with nbgrader_config.py and solutions/ (default: this package's clone)",
     )
     grade.add_argument("--kernel", help="Jupyter kernel to run submissions in (default: config)")
     grade.add_argument("--timeout", type=int, help="seconds a cell may run (default: config)")

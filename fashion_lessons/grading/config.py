@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import fashion_lessons
+from fashion_lessons.coordinates import COURSE_ROOT
 from fashion_lessons.grading.settings import apply_course_settings
 from fashion_lessons.grading.types import CourseError, ExecutionOptions
-
-COURSE_ROOT = Path(fashion_lessons.__file__).resolve().parent.parent
-"""The course folder: ``nbgrader_config.py``, ``solutions/`` and ``exercises/`` live here."""
 
 CONFIG_FILE = "nbgrader_config.py"
 

@@ -14,7 +14,7 @@ GIB = 2**30
 
 
 def _print_error(message: str) -> None:
-    print(textwrap.fill(f"error: {message}", width=88), file=sys.stderr)
+    print(textwrap.fill(f"error: {message}", width=88, break_on_hyphens=False), file=sys.stderr)
 
 
 def command_data(args: argparse.Namespace) -> int:

@@ -35,7 +35,11 @@ def _visible_code_cells(name: str) -> list[dict]:
     return [
         cell
         for cell in notebook["cells"]
-        if cell["cell_type"] == "code" and not HIDDEN & set(cell["metadata"].get("tags", []))
+        if cell["cell_type"] == "code"
+        and not HIDDEN & set(cell["metadata"].get("tags", []))
+        # The published notebook's first cell installs the course where it is missing
+        # (Colab); it is not part of the lesson's code.
+        and cell.get("id") != "course-install"
     ]
 
 

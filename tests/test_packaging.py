@@ -36,8 +36,9 @@ def wheel(tmp_path_factory) -> Path:
     # Built from a copy: an in-tree build would leave build/ and *.egg-info in the checkout.
     source = tmp_path_factory.mktemp("source")
     shutil.copytree(REPO / "fashion_lessons", source / "fashion_lessons")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, source)
+    for name in ("pyproject.toml", "README.md", "jupyter/overrides.json"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / name, source / name)
     dist = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]

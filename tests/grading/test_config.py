@@ -41,6 +41,12 @@ def test_a_grading_folder_config_from_before_the_layers_still_loads(tmp_path):
     shutil.copy(DATA / "nbgrader_config_ff9c44b.py", tmp_path / "nbgrader_config.py")
     old = load_config(tmp_path)
     assert "from fashion_lessons.hardening import" in (tmp_path / "nbgrader_config.py").read_text()
+    # Settings learnt after ff9c44b: plain tensorflow's absl lines may have one-digit
+    # seconds ("E0000 00:00:1795..."), and releasing fills in the exercises' header
+    # (a grading folder never releases).
+    changed = {("IgnorePattern", "pattern"), ("GenerateAssignment", "preprocessors")}
     for section, values in default_config().items():
         for key, value in values.items():
-            assert old[section][key] == value, f"{section}.{key} differs"
+            if (section, key) not in changed:
+                assert old[section][key] == value, f"{section}.{key} differs"
+    assert re.compile(old["IgnorePattern"]["pattern"]).pattern.startswith("(?m)^(")

@@ -116,13 +116,24 @@ def started_kernel(data: Path, runtime: Path, name: str, cwd: Path):
 
 
 def zygote_processes() -> set[int]:
-    """Zygotes, their kernels (forked, so named alike) and kernel launchers running now."""
+    """Zygotes, their kernels (forked, so named alike) and kernel launchers running now,
+    except those another pytest-xdist worker started (a leak of ours counts: an orphan
+    descends from no worker)."""
     import psutil
+
+    me, controller = os.getpid(), os.getppid()
+
+    def is_another_workers(process) -> bool:
+        try:
+            return any(a.pid != me and a.ppid() == controller for a in process.parents())
+        except psutil.Error:
+            return False
 
     return {
         p.pid
         for p in psutil.process_iter(["cmdline"])
         if "fashion_lessons.sandbox.zygote_server" in " ".join(p.info["cmdline"] or [])
+        and not is_another_workers(p)
     }
 
 

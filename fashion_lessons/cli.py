@@ -103,6 +103,7 @@ def command_grade(args: argparse.Namespace) -> int:
     """Grade SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb into OUT."""
     from fashion_lessons.grading.pipeline import grade
     from fashion_lessons.grading.types import CourseError, ExecutionOptions, IsolationOptions
+    from fashion_lessons.sandbox.bounds import Bounds
 
     if args.kernel and not args.no_sandbox:
         raise CourseError("--kernel chooses an unsandboxed kernel; add --no-sandbox with it")
@@ -112,6 +113,7 @@ def command_grade(args: argparse.Namespace) -> int:
         wall_clock_s=args.wall_clock,
         memory_bytes=int(args.memory_gib * GIB),
         zygote=not args.fresh_kernels,
+        bounds=Bounds(memory_bytes=int(args.memory_gib * GIB)),
     )
     if args.no_sandbox:
         print("warning: grading WITHOUT the sandbox: students' code runs with your rights")
@@ -123,6 +125,7 @@ def command_grade(args: argparse.Namespace) -> int:
         workers=args.workers,
         replace_other_run=args.fresh,
         progress=lambda line: print(line, flush=True),
+        scheduler=args.scheduler,
     )
     print()
     print(report.summary)
@@ -130,6 +133,13 @@ def command_grade(args: argparse.Namespace) -> int:
     print(f"feedback:  {report.out / 'feedback'}")
     print(f"histogram: {report.histogram}")
     return 0
+
+
+def command_worker(args: argparse.Namespace) -> int:
+    """Run one Dask worker that grades submissions sent by ``grade --scheduler``."""
+    from fashion_lessons.grading.dask_worker import run_worker
+
+    return run_worker([args.scheduler, *args.options])
 
 
 def _add_isolation_arguments(grade: argparse.ArgumentParser) -> None:
@@ -149,7 +159,8 @@ def _add_isolation_arguments(grade: argparse.ArgumentParser) -> None:
         "--memory-gib",
         type=float,
         default=memory_gib,
-        help=f"memory cap of each kernel (default: {memory_gib:g})",
+        help="memory cap of each kernel, and of all a submission's processes together "
+        f"(default: {memory_gib:g})",
     )
     grade.add_argument(
         "--no-sandbox",
@@ -220,7 +231,26 @@ def _add_grading_commands(commands) -> None:
     grade.add_argument(
         "--fresh", action="store_true", help="replace the grades of another run in OUT"
     )
+    grade.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the workers of this Dask scheduler (e.g. tcp://host:8786) instead of "
+        "a local pool; workers are started with `fashion-lessons worker ADDRESS`",
+    )
     grade.set_defaults(run=command_grade)
+
+
+def _add_worker_command(commands) -> None:
+    """``worker``: a Dask worker with the course's grading plugin."""
+    worker = commands.add_parser(
+        "worker",
+        help="start a Dask worker that grades for `grade --scheduler` (instructors)",
+        description="Start Dask's worker with the course's grading plugin; every option of "
+        "`dask worker` applies (--nthreads, --memory-limit, --local-directory ...).",
+    )
+    worker.add_argument("scheduler", metavar="SCHEDULER_ADDRESS", help="e.g. tcp://host:8786")
+    worker.add_argument("options", nargs=argparse.REMAINDER, help="options of `dask worker`")
+    worker.set_defaults(run=command_worker)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -231,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_course_commands(commands)
     _add_grading_commands(commands)
+    _add_worker_command(commands)
     return parser
 
 

@@ -39,7 +39,9 @@ import time
 from pathlib import Path
 
 from fashion_lessons.files import empty_folder
+from fashion_lessons.sandbox.bounds import Bounds, bwrap_arguments, private_launch
 from fashion_lessons.sandbox.bubblewrap import Limits, SandboxUnavailable, sandbox_command
+from fashion_lessons.sandbox.enclosures import enclosure
 from fashion_lessons.sandbox.processes import kill_tree
 
 START_TIMEOUT_S = 180.0  # preloading takes a few seconds, more on a loaded machine
@@ -64,10 +66,14 @@ class Zygote:
         Resource limits applied to every kernel it forks.
     log : Path
         Where the zygote's own stderr goes (kernels' output is discarded).
+    bounds : Bounds, optional
+        Bound each kernel's submission as a whole; :attr:`enclosure` holds them
+        (see :mod:`fashion_lessons.sandbox.enclosures`).
     """
 
-    def __init__(self, limits: Limits, log: Path):
+    def __init__(self, limits: Limits, log: Path, bounds: Bounds | None = None):
         self.limits = limits
+        self.bounds = bounds
         self.log = Path(log)
         # Unix socket paths are limited to 107 bytes: a short folder under /tmp.
         self.slot = Path(tempfile.mkdtemp(prefix="fl-slot-"))
@@ -77,6 +83,11 @@ class Zygote:
         self.process: subprocess.Popen | None = None
         self.restarts = 0
         self._ready = False
+        self.enclosure = None
+        if bounds is not None:
+            places = {"/tmp": limits.tmp_bytes, "/dev/shm": bounds.shm_bytes}
+            places[str(self.work)] = bounds.folder_bytes
+            self.enclosure = enclosure(self.slot.name, bounds, places)
         try:
             self._start()  # not waiting yet: several zygotes preload at the same time
         except BaseException:
@@ -129,7 +140,11 @@ class Zygote:
             process_limits=False,
             pid_namespace=True,
             chdir=self.slot,
+            scratch_mounts=bwrap_arguments(self.work, self.bounds) if self.bounds else None,
         )
+        # bwrap without the grader's environment and paths, inside the enclosure's cgroups
+        joins = self.enclosure.join_files() if self.enclosure else []
+        argv = private_launch(argv, self.slot / "bwrap.args", joins, (listener.fileno(),))
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
@@ -139,6 +154,8 @@ class Zygote:
                 stderr=log,
                 pass_fds=(listener.fileno(),),
             )
+        if self.enclosure is not None:
+            self.enclosure.attach(self.process.pid)
         listener.close()  # the zygote holds it now; if it dies, launchers fail at once
 
     def _expect(self, word: bytes, timeout: float) -> None:
@@ -190,5 +207,7 @@ class Zygote:
     def close(self) -> None:
         """Stop the zygote and its kernels; remove the slot folder."""
         self._stop()
+        if self.enclosure is not None:
+            self.enclosure.close()
         empty_folder(self.slot)
         shutil.rmtree(self.slot, ignore_errors=True)

@@ -304,21 +304,28 @@ class _Cgroup(Enclosure):
     def _read(self, controller: str, name: str) -> str:
         return (self.folders[controller] / name).read_text()
 
-
-class _CgroupV1(_Cgroup):
-    kind = "cgroup v1"
+    usage_file = "memory.current"  # the memory in use, named by each cgroup version
 
     def _usage(self) -> int:
-        return int(self._read("memory", "memory.usage_in_bytes"))
+        return int(self._read("memory", self.usage_file))
 
     def _tasks(self) -> int:
         return int(self._read("pids", "pids.current"))
 
+    def _write_process_limit(self, tasks: int | None) -> None:
+        """Allow ``bounds.processes`` beyond the ``tasks`` running now (None: no limit)."""
+        maximum = "max" if tasks is None else str(tasks + self.bounds.processes)
+        (self.folders["pids"] / "pids.max").write_text(maximum)
+
+
+class _CgroupV1(_Cgroup):
+    kind = "cgroup v1"
+    usage_file = "memory.usage_in_bytes"
+
     def _write_limits(self, memory: int | None, tasks: int | None) -> None:
         limit = "-1" if memory is None else str(memory)
         (self.folders["memory"] / "memory.limit_in_bytes").write_text(limit)
-        maximum = "max" if tasks is None else str(tasks + self.bounds.processes)
-        (self.folders["pids"] / "pids.max").write_text(maximum)
+        self._write_process_limit(tasks)
 
     def _events(self) -> dict[str, int]:
         oom = _fields(self._read("memory", "memory.oom_control")).get("oom_kill", 0)
@@ -328,19 +335,12 @@ class _CgroupV1(_Cgroup):
 class _CgroupV2(_Cgroup):
     kind = "cgroup v2"
 
-    def _usage(self) -> int:
-        return int(self._read("memory", "memory.current"))
-
-    def _tasks(self) -> int:
-        return int(self._read("pids", "pids.current"))
-
     def _write_limits(self, memory: int | None, tasks: int | None) -> None:
         folder = self.folders["memory"]
         (folder / "memory.max").write_text("max" if memory is None else str(memory))
         if (folder / "memory.swap.max").exists():
             (folder / "memory.swap.max").write_text("0")
-        maximum = "max" if tasks is None else str(tasks + self.bounds.processes)
-        (folder / "pids.max").write_text(maximum)
+        self._write_process_limit(tasks)
 
     def _events(self) -> dict[str, int]:
         memory = _fields(self._read("memory", "memory.events"))

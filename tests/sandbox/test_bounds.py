@@ -13,7 +13,7 @@ import shutil
 import threading
 
 import pytest
-from helpers import started_kernel
+from helpers import forked_kernel
 
 from fashion_lessons.sandbox.bounds import Bounds
 from fashion_lessons.sandbox.enclosures import mechanism
@@ -47,15 +47,13 @@ def zygote(request, tmp_path_factory):
 @contextlib.contextmanager
 def bounded_kernel(zygote, tmp_path):
     """One submission's kernel: armed before, yields ``(run, enclosure)``."""
-    from fashion_lessons.sandbox import install_kernelspec
 
-    folder, data = tmp_path / "notebook", tmp_path / "jupyter"
-    folder.mkdir(exist_ok=True)
-    (folder / "handed-in.txt").write_text("the student's own file\n")
-    name = install_kernelspec(data, folder, zygote.runtime, argv=zygote.kernel_argv())
-    zygote.make_idle()
-    zygote.enclosure.arm()
-    with started_kernel(data, zygote.runtime, name, folder) as (run, manager):
+    def arm() -> None:
+        zygote.make_idle()
+        zygote.enclosure.arm()
+
+    files = {"handed-in.txt": "the student's own file\n"}
+    with forked_kernel(zygote, tmp_path, files, before=arm) as (run, manager):
 
         def run_or_die(code: str) -> tuple[str, str]:
             """``run(code)``, or ("died", "") as soon as the kernel is killed."""

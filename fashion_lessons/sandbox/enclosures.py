@@ -264,7 +264,10 @@ class _Cgroup(Enclosure):
         return sorted({str(folder / "cgroup.procs") for folder in self.folders.values()})
 
     def arm(self) -> None:
-        self._write_limits(self._usage() + self.bounds.memory_bytes, self._tasks())
+        try:  # the bound on top of what the idle zygote holds, its file cache left out
+            self._write_limits(self._held() + self.bounds.memory_bytes, self._tasks())
+        except OSError:  # that cache could not be reclaimed below the new limit at once
+            self._write_limits(self._usage() + self.bounds.memory_bytes, self._tasks())
         with self._lock:
             self._counters = self._events()
             self._reasons = []
@@ -305,9 +308,16 @@ class _Cgroup(Enclosure):
         return (self.folders[controller] / name).read_text()
 
     usage_file = "memory.current"  # the memory in use, named by each cgroup version
+    file_cache_fields = ("active_file", "inactive_file")  # in memory.stat
 
     def _usage(self) -> int:
         return int(self._read("memory", self.usage_file))
+
+    def _held(self) -> int:
+        """Memory in use less the file cache, which the kernel reclaims under the limit
+        (counting it would let a submission take over what the cache held at :meth:`arm`)."""
+        stat = _fields(self._read("memory", "memory.stat"))
+        return self._usage() - sum(stat.get(name, 0) for name in self.file_cache_fields)
 
     def _tasks(self) -> int:
         return int(self._read("pids", "pids.current"))
@@ -321,6 +331,7 @@ class _Cgroup(Enclosure):
 class _CgroupV1(_Cgroup):
     kind = "cgroup v1"
     usage_file = "memory.usage_in_bytes"
+    file_cache_fields = ("total_active_file", "total_inactive_file")
 
     def _write_limits(self, memory: int | None, tasks: int | None) -> None:
         limit = "-1" if memory is None else str(memory)

@@ -21,7 +21,11 @@ A kernel cannot reach the zygote: the zygote's socket is outside the sandbox (pa
 in as an open descriptor), its control pipe is closed in every kernel, and the zygote
 is not dumpable, so a kernel of the same user cannot trace it or read its memory. A
 kernel can still kill the zygote; the next ``ping`` then fails and the grading process
-starts a new one, so only that student's own notebook suffers.
+starts a new one, so only that student's own notebook suffers. bubblewrap itself is
+started with an empty environment and its options read from a descriptor
+(:func:`~fashion_lessons.sandbox.bounds.private_launch`), so nothing of the grader can
+be read through the sandbox's ``/proc``; a zygote given :class:`Bounds` holds each
+submission within them (:mod:`fashion_lessons.sandbox.enclosures`).
 """
 
 from __future__ import annotations

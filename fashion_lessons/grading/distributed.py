@@ -16,6 +16,7 @@ and started again resumes where it stopped.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from fashion_lessons.files import remove_entry
@@ -69,6 +70,18 @@ def _configure_scheduler(dask_scheduler=None, allowed: int = MAX_TRIES - 1) -> i
     dask_scheduler.allowed_failures = allowed
     dask_scheduler.WORKER_SATURATION = 1.0
     return allowed
+
+
+def _register(client, plugin: GradingPlugin, tries: int = 3) -> None:
+    """Give every worker the plugin; a worker restarting meanwhile fails Dask's broadcast."""
+    for attempt in range(tries):
+        try:
+            client.register_plugin(plugin, name=PLUGIN_NAME)
+            return
+        except OSError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(5)
 
 
 def _submit(client, course: GradingCourse, todo, execution, finish) -> dict:
@@ -144,7 +157,7 @@ def grade_on_cluster(
     done = read_journal(course.out, identity)
     if done:
         say(f"resuming: {len(done)} of {len(pairs)} submissions already graded")
-    client.register_plugin(GradingPlugin(isolation), name=PLUGIN_NAME)
+    _register(client, GradingPlugin(isolation))
     client.run_on_scheduler(_configure_scheduler, allowed=max_tries - 1)
     workers = len(client.scheduler_info().get("workers", {}))
     say(f"Dask scheduler {client.scheduler.address}: {workers} worker(s) now")

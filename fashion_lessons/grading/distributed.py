@@ -101,7 +101,9 @@ def _submit(client, course: GradingCourse, todo, execution, finish) -> dict:
             "files": read_folder(course.out / "submitted" / student / assignment),
             "execution": execution,
         }
-        key = f"fashion-lessons-{student}-{assignment}-{uuid.uuid4().hex[:8]}"
+        # One Dask task group ("fashion-lessons", up to the number): a large class is then
+        # queued on the scheduler, so a worker holds only the submissions it is grading.
+        key = f"fashion-lessons-{len(futures):05d}-{student}-{assignment}-{uuid.uuid4().hex[:8]}"
         futures[client.submit(grade_remote, job, key=key, pure=False)] = (student, assignment)
     return futures
 

@@ -1,32 +1,38 @@
-# The course image: the environment a student works in is the one that grades them.
-# Build: docker build -t fashion-lessons .   (or: make docker)
-# Run:   docker run -it --rm -u $(id -u) -p 8888:8888 fashion-lessons   (or: make docker-run)
-FROM tensorflow/tensorflow:2.18.0-jupyter
+# The course image: TensorFlow, Jupyter, the course package, the lessons, the exercises
+# and the data, offline. Build and run it (see the book's "Set up with Docker" page):
+#   make docker       # docker build -t fashion-lessons .
+#   make docker-run   # mkdir -p my-work && docker run -it --rm -u $(id -u):$(id -g) -p 8888:8888 -v "$PWD/my-work":/tf/fashion-lessons fashion-lessons
+# The base: TensorFlow's official image of the TensorFlow version pyproject.toml
+# resolves to (a test compares it with the course's environment).
+ARG BASE_IMAGE=tensorflow/tensorflow:2.21.0-jupyter
+FROM ${BASE_IMAGE}
 
-# The base image already has TensorFlow, Jupyter, NumPy and Matplotlib. Install the
-# tools the course adds, then this package without its dependencies, so pip does not
-# pull a second TensorFlow (the package asks for tensorflow-cpu on Linux).
-RUN python -m pip install --no-cache-dir \
-        "matplotlib>=3.8" \
-        "nbgrader>=0.9.5,<0.10" \
-        "jupytext>=1.16"
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-WORKDIR /opt/fashion-lessons
+# The package with its dependencies. The base's TensorFlow satisfies the requirement
+# (the plain `tensorflow` distribution), so pip keeps it; the check after it fails the
+# build if a second TensorFlow came in anyway.
+WORKDIR /opt/fashion-lessons/src
 COPY pyproject.toml README.md ./
 COPY fashion_lessons/ ./fashion_lessons/
-RUN python -m pip install --no-cache-dir --no-deps /opt/fashion-lessons
+COPY jupyter/ ./jupyter/
+RUN python3 -m pip install --no-cache-dir . \
+    && python3 -m pip check \
+    && ! python3 -m pip show --quiet tensorflow-cpu 2> /dev/null
 
-# Fetch and verify Fashion-MNIST once, at build time, into a cache every user can read,
-# so the container works offline.
+# Fashion-MNIST, copied from the build context (`make docker` puts the verified local
+# copy there) into a Keras cache every user can read, and verified: no download later.
 ENV KERAS_HOME=/opt/keras
-RUN python -c "from fashion_lessons.data import load_data; load_data()" \
-    && chmod -R a+rX /opt/keras
+COPY .image/fashion-mnist/ /opt/keras/datasets/fashion-mnist/
+RUN fashion-lessons data --offline && chmod -R a+rX /opt/keras
 
-# /tf is the notebook directory of the TensorFlow image: students find the exercises
-# and the lessons (MyST markdown, opened as notebooks through jupytext) there.
-COPY exercises/ /tf/fashion-lessons/exercises/
-COPY book/*.md /tf/fashion-lessons/lessons/
-RUN chmod -R a+rwX /tf/fashion-lessons
+# The lessons (MyST markdown, opened as notebooks through jupytext) and the exercises.
+# They are copied into /tf/fashion-lessons when the container starts, without replacing
+# what is there: mount a folder of yours there and your work outlives the container.
+COPY exercises/ /opt/fashion-lessons/course/exercises/
+COPY book/*.md /opt/fashion-lessons/course/lessons/
+RUN mkdir -p /tf/fashion-lessons && chmod -R a+rwX /tf /opt/fashion-lessons/course
 
 WORKDIR /tf
 EXPOSE 8888
+CMD ["bash", "-c", "cp -rn /opt/fashion-lessons/course/. /tf/fashion-lessons/ && exec jupyter lab --notebook-dir=/tf --ip 0.0.0.0 --no-browser --allow-root"]

@@ -130,9 +130,11 @@ def _time_to_accuracy(fast: bool, seed: int, max_epochs: int) -> dict:
         accuracies, seconds = probe.accuracies, probe.epoch_seconds
     else:
         accuracies, seconds = [], []
-        for _ in range(max_epochs):
+        for epoch in range(max_epochs):
             start = time.perf_counter()
-            train(model, x_train, y_train, epochs=1, verbose=0)
+            # One call per epoch: a new shuffle seed each time, or every epoch would
+            # see the first epoch's order again.
+            train(model, x_train, y_train, epochs=1, verbose=0, seed=seed * 1000 + epoch)
             seconds.append(time.perf_counter() - start)
             accuracies.append(model.evaluate(x_test, y_test, batch_size=1024, verbose=0)[1])
             if accuracies[-1] >= TARGET_ACCURACY:

@@ -173,7 +173,8 @@ def _apply_activation(activation, values: np.ndarray) -> np.ndarray:
 
 
 def activation_name(activation) -> str:
-    """Tell what an activation function computes: ``"relu"``, ``"softmax"`` or ``"other"``.
+    """Tell what an activation computes: ``"relu"``, ``"softmax"``, ``"linear (no activation)"``
+    or ``"other"``.
 
     Decided by applying it to a few numbers, so ``"relu"``, ``keras.activations.relu``
     and ``tf.nn.relu`` are all ``"relu"``.
@@ -185,6 +186,8 @@ def activation_name(activation) -> str:
         return "other"
     if np.allclose(result, np.maximum(values, 0), atol=1e-6):
         return "relu"
+    if np.allclose(result, values, atol=1e-6):
+        return "linear (no activation)"
     exp = np.exp(values - values.max())
     if np.allclose(result, exp / exp.sum(), atol=1e-6):
         return "softmax"

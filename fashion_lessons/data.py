@@ -306,3 +306,63 @@ def load_data(
         (arrays["x_train"].copy(), arrays["y_train"].copy()),
         (arrays["x_test"].copy(), arrays["y_test"].copy()),
     )
+
+
+def prepare_keras_cache(path: str | os.PathLike | None = None) -> Path:
+    """Put a verified local copy where ``keras.datasets.fashion_mnist.load_data()`` looks.
+
+    Keras reads ``<Keras cache>/<file>.gz`` when it exists and downloads only the files
+    that are missing, so after this call the plain Keras loader works offline. Files
+    already in the Keras cache are verified and kept; each missing one is written from
+    the local copy (gzip-compressed, as Keras expects), through a temporary file, so an
+    interrupted copy leaves nothing half-written.
+
+    Parameters
+    ----------
+    path : str or PathLike, optional
+        Folder holding the local copy; defaults to the search order of :func:`find_data`
+        (never a download).
+
+    Returns
+    -------
+    Path
+        The Keras cache folder, holding the four ``.gz`` files.
+
+    Raises
+    ------
+    DataError
+        If no local copy exists, or a file in it or in the Keras cache is not the
+        published one.
+    """
+    import shutil
+    import tempfile
+
+    source = find_data(path, download=False)
+    load_arrays(source)  # verifies every file of the source
+    target = keras_cache_dir()
+    if source.directory.resolve() == target.resolve():
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    for spec in FILES.values():
+        destination = target / f"{spec.name}.gz"
+        if destination.exists():
+            _read_verified(destination, spec)
+            continue
+        origin = _file_in(source.directory, spec)
+        handle, temporary = tempfile.mkstemp(dir=target, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                if origin.suffix == ".gz":
+                    with origin.open("rb") as compressed:
+                        shutil.copyfileobj(compressed, stream)
+                else:
+                    with (
+                        origin.open("rb") as plain,
+                        gzip.GzipFile(fileobj=stream, mode="wb") as out,
+                    ):
+                        shutil.copyfileobj(plain, out)
+            os.replace(temporary, destination)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return target

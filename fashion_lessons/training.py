@@ -34,10 +34,15 @@ def train(
     validation_data: tuple[np.ndarray, np.ndarray] | None = None,
     batch_size: int = 32,
     verbose: str | int = "auto",
-    validation_split: float = 0.0,
     callbacks: list | None = None,
+    seed: int = 0,
 ) -> keras.callbacks.History:
-    """Train ``model`` with ``fit``, as the seed does.
+    """Train ``model`` with ``fit`` on batches drawn in a new order every epoch.
+
+    ``keras.utils.set_random_seed`` followed by ``fit(images, labels, shuffle=True)``
+    replays one batch order in every epoch (Keras 3); the training images come instead
+    from :func:`make_dataset`, which reshuffles each epoch from ``seed``, so a run is
+    both reshuffled and repeatable.
 
     Parameters
     ----------
@@ -50,13 +55,13 @@ def train(
     epochs : int
         Passes over ``images``.
     validation_data : (images, labels), optional
-        Evaluated after every epoch; adds ``val_accuracy`` to the history.
+        Evaluated after every epoch; adds ``val_loss`` and ``val_accuracy`` to the history.
     batch_size : int, default 32
     verbose : "auto", 0, 1 or 2
         Keras' progress display.
-    validation_split : float, default 0.0
-        Fraction of ``images`` held out for validation when ``validation_data`` is None.
     callbacks : list of keras.callbacks.Callback, optional
+    seed : int, default 0
+        Seeds the order of the batches.
 
     Returns
     -------
@@ -64,12 +69,10 @@ def train(
     """
     _check_lengths(images, labels)
     return model.fit(
-        images,
-        labels,
+        make_dataset(images, labels, batch_size, seed),
         epochs=epochs,
-        batch_size=batch_size,
         validation_data=validation_data,
-        validation_split=validation_split,
+        shuffle=False,  # the dataset reshuffles itself each epoch
         verbose=verbose,
         callbacks=callbacks,
     )
@@ -108,6 +111,8 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: 
         Yields ``(images, labels)`` batches of (batch_size, 28, 28) float32 and (batch_size,).
     """
     import tensorflow as tf
+
+    _check_lengths(images, labels)
 
     return (
         tf.data.Dataset.from_tensor_slices((images, labels))
@@ -176,53 +181,97 @@ def history_dict(history) -> dict[str, list[float]]:
     return {key: [float(value) for value in values] for key, values in metrics.items()}
 
 
-def _accuracies(history) -> tuple[list[float], list[float]]:
+def _curves(history, *keys: str) -> list[list[float]]:
     metrics = history_dict(history)
-    missing = [key for key in ("accuracy", "val_accuracy") if not metrics.get(key)]
+    missing = [key for key in keys if not metrics.get(key)]
     if missing:
         raise ValueError(
             f"the history has no {' or '.join(missing)}: train with validation_data "
-            "(or validation_split) and the 'accuracy' metric"
+            "and the 'accuracy' metric"
         )
-    return metrics["accuracy"], metrics["val_accuracy"]
+    return [metrics[key] for key in keys]
 
 
 def overfitting_gap(history) -> float:
-    """Last-epoch training accuracy minus last-epoch validation accuracy.
+    """Last-epoch training accuracy minus validation accuracy, as ``fit`` reported them.
 
-    Positive values mean the model does better on the data it was trained on.
+    ``fit``'s training accuracy is a running average over an epoch whose weights kept
+    changing (with dropout switched on, if any); :func:`accuracy_gap` measures both sides
+    the same way and is the gap the lessons use.
     """
-    train_accuracy, val_accuracy = _accuracies(history)
+    train_accuracy, val_accuracy = _curves(history, "accuracy", "val_accuracy")
     return train_accuracy[-1] - val_accuracy[-1]
 
 
+def accuracy_gap(
+    model: keras.Model,
+    train_data: tuple[np.ndarray, np.ndarray],
+    validation_data: tuple[np.ndarray, np.ndarray],
+    batch_size: int = 1024,
+) -> float:
+    """The gap: training accuracy minus validation accuracy, both from ``evaluate``.
+
+    Both accuracies are measured the same way, on the same (final or restored) weights
+    in inference mode, dropout switched off.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained model compiled with the ``accuracy`` metric.
+    train_data, validation_data : ((n, 28, 28) float32 ndarray, (n,) integer ndarray)
+        Scaled images and their labels.
+    batch_size : int, default 1024
+        Images per evaluation step; does not change the result.
+
+    Returns
+    -------
+    float
+        Positive when the model does better on the images it trained on.
+    """
+    accuracies = []
+    for images, labels in (train_data, validation_data):
+        _check_lengths(images, labels)
+        _, accuracy = model.evaluate(images, labels, batch_size=batch_size, verbose=0)
+        accuracies.append(float(accuracy))
+    return accuracies[0] - accuracies[1]
+
+
 def best_epoch(history) -> int:
-    """The 1-based epoch with the highest validation accuracy (the first, on ties)."""
-    _, val_accuracy = _accuracies(history)
-    return int(np.argmax(val_accuracy)) + 1
+    """The 1-based epoch with the lowest validation loss (the first, on ties)."""
+    (val_loss,) = _curves(history, "val_loss")
+    return int(np.argmin(val_loss)) + 1
 
 
 @dataclasses.dataclass(frozen=True)
 class HistorySummary:
-    """The numbers a training history comes down to."""
+    """The numbers a training history comes down to.
+
+    ``best_epoch`` has the lowest validation loss; ``gap`` is :func:`overfitting_gap`.
+    """
 
     epochs: int
     final_train_accuracy: float
     final_val_accuracy: float
     best_epoch: int
+    best_val_loss: float
     best_val_accuracy: float
+    final_val_loss: float
     gap: float
 
 
 def summarize_history(history) -> HistorySummary:
-    """Summarize a ``History`` (or its dict) that has ``accuracy`` and ``val_accuracy``."""
-    train_accuracy, val_accuracy = _accuracies(history)
+    """Summarize a ``History`` (or its dict) with ``accuracy``, ``val_accuracy``, ``val_loss``."""
+    train_accuracy, val_accuracy, val_loss = _curves(
+        history, "accuracy", "val_accuracy", "val_loss"
+    )
     best = best_epoch(history)
     return HistorySummary(
         epochs=len(train_accuracy),
         final_train_accuracy=train_accuracy[-1],
         final_val_accuracy=val_accuracy[-1],
         best_epoch=best,
+        best_val_loss=val_loss[best - 1],
         best_val_accuracy=val_accuracy[best - 1],
+        final_val_loss=val_loss[-1],
         gap=overfitting_gap(history),
     )

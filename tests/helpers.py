@@ -144,3 +144,25 @@ def zygote_processes() -> set[int]:
         for p in psutil.process_iter(["cmdline"])
         if "fashion_lessons.sandbox.zygote_server" in " ".join(p.info["cmdline"] or [])
     }
+
+
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """A folder that ``build(folder)`` fills once per test run, shared by every
+    pytest-xdist worker: the first worker to get here builds it, the others wait and reuse.
+
+    A build that raised is started again by the next caller.
+    """
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' base folders share this parent
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder

@@ -15,8 +15,11 @@ from fashion_lessons import plots
 from fashion_lessons.experiments import (
     ExperimentConfig,
     ExperimentResult,
-    dropout_experiment,
+    Spread,
+    compare,
+    dropout_sweep,
     run_experiment,
+    summarize_sweep,
 )
 from fashion_lessons.preprocess import scale_images
 
@@ -42,10 +45,12 @@ def test_a_run_trains_and_measures(cached_run):
     _, result = cached_run
     assert isinstance(result, ExperimentResult) and not result.cached
     assert len(result.history["accuracy"]) == len(result.history["val_accuracy"]) == 2
-    assert result.validation_accuracy == result.history["val_accuracy"][-1]
+    # Without early stopping the kept weights are the last epoch's.
+    assert result.validation_accuracy == pytest.approx(result.history["val_accuracy"][-1])
     for accuracy in (result.train_accuracy, result.test_accuracy, result.validation_accuracy):
         assert 0.6 < accuracy <= 1.0  # well above chance (0.1) after two epochs
-    assert result.gap == pytest.approx(result.train_accuracy - result.test_accuracy)
+    assert result.gap == pytest.approx(result.train_accuracy - result.validation_accuracy)
+    assert result.best_epoch == int(np.argmin(result.history["val_loss"])) + 1
     assert result.fit_train_accuracy == result.history["accuracy"][-1]
     assert result.seconds > 0
 
@@ -73,8 +78,11 @@ def test_the_cache_key_covers_every_setting():
         ExperimentConfig(validation_size=5000).key(),
         ExperimentConfig(hidden_units=64).key(),
         ExperimentConfig(learning_rate=0.01).key(),
+        ExperimentConfig(train_size=1000).key(),
+        ExperimentConfig(path="fast").key(),
+        ExperimentConfig(patience=3).key(),
     }
-    assert len(keys) == 8
+    assert len(keys) == 11
     assert ExperimentConfig().key() == ExperimentConfig().key()
 
 
@@ -98,7 +106,7 @@ def test_a_cache_file_for_other_settings_is_not_used(small, tmp_path):
 
 def test_unscaled_images_are_refused_with_a_hint(fashion):
     (x_train, y_train), (x_test, y_test) = fashion
-    with pytest.raises(ValueError, match="scale_images"):
+    with pytest.raises(ValueError, match="255"):
         run_experiment(x_train[:2000], y_train[:2000], x_test[:100], y_test[:100])
 
 
@@ -108,13 +116,42 @@ def test_labels_must_match_images(small):
         run_experiment(x_train, y_train[:-1], x_test, y_test, ExperimentConfig(**SMALL))
 
 
-def test_dropout_experiment_shares_every_setting_but_the_rate(small, cached_run):
+def test_dropout_sweep_shares_every_setting_but_the_rate_and_seed(small, cached_run):
     cache, first = cached_run
-    results = dropout_experiment(*small, rates=(0.0, 0.5), cache_dir=cache, **SMALL)
-    assert list(results) == [0.0, 0.5]
-    assert results[0.0].cached and results[0.0].history == first.history
-    assert not results[0.5].cached
-    assert results[0.5].config == ExperimentConfig(dropout_rate=0.5, **SMALL)
+    settings = {key: value for key, value in SMALL.items() if key != "seed"}
+    results = dropout_sweep(*small, rates=(0.0, 0.5), seeds=(0, 1), cache_dir=cache, **settings)
+    assert [(r.config.dropout_rate, r.config.seed) for r in results] == [
+        (0.0, 0),
+        (0.0, 1),
+        (0.5, 0),
+        (0.5, 1),
+    ]
+    assert results[0].cached and results[0].history == first.history
+    assert results[1].history != first.history, "another seed, another run"
+    assert results[3].config == ExperimentConfig(**{**SMALL, "dropout_rate": 0.5, "seed": 1})
+    summary = summarize_sweep(results)
+    assert list(summary) == [0.0, 0.5]
+    gaps = summary[0.5]["gap"]
+    assert gaps.values == (results[2].gap, results[3].gap)
+    assert gaps.mean == pytest.approx((results[2].gap + results[3].gap) / 2)
+
+
+def test_early_stopping_keeps_the_best_epochs_weights(small, tmp_path):
+    config = ExperimentConfig(**{**SMALL, "epochs": 30, "patience": 2, "train_size": 500})
+    result = run_experiment(*small, config, cache_dir=tmp_path)
+    history = result.history
+    assert len(history["val_loss"]) < 30, "validation loss on 500 images should turn up"
+    assert len(history["val_loss"]) == result.best_epoch + 2
+    best = result.best_epoch - 1
+    assert result.validation_accuracy == pytest.approx(history["val_accuracy"][best], abs=1e-6)
+
+
+def test_compare_words_the_verdict_from_the_spread():
+    low, high = Spread((0.80, 0.81, 0.79)), Spread((0.90, 0.91, 0.89))
+    assert compare(low, high, "higher", "lower") == "higher"
+    assert compare(high, low, "higher", "lower") == "lower"
+    assert compare(low, Spread((0.78, 0.83, 0.80)), "higher", "lower") == "no clear difference"
+    assert Spread((0.5,)).sd == 0.0
 
 
 def test_as_image_shows_the_png_with_the_figures_alt_text(fashion):
@@ -137,3 +174,15 @@ def test_as_image_escapes_the_alt_text():
     figure.alt_text = 'A "quoted" <tag> & more'
     markup = plots.as_image(figure)._repr_html_()
     assert 'alt="A &quot;quoted&quot; &lt;tag&gt; &amp; more"' in markup
+
+
+def test_a_sweep_in_two_processes_gives_the_same_runs(small, tmp_path):
+    settings = {"epochs": 1, "batch_size": 64, "validation_size": 1000}
+    serial = dropout_sweep(*small, rates=(0.5,), seeds=(0, 1), **settings)
+    parallel = dropout_sweep(
+        *small, rates=(0.5,), seeds=(0, 1), cache_dir=tmp_path, workers=2, **settings
+    )
+    assert [run.history for run in parallel] == [run.history for run in serial]
+    assert len(list(tmp_path.glob("experiment-*.json"))) == 2
+    again = dropout_sweep(*small, rates=(0.5,), seeds=(0, 1), cache_dir=tmp_path, **settings)
+    assert all(run.cached for run in again)

@@ -78,7 +78,7 @@ def test_activation_name_by_behaviour():
     assert checks.activation_name(keras.activations.get("relu")) == "relu"
     assert checks.activation_name(keras.activations.softmax) == "softmax"
     assert checks.activation_name(keras.activations.sigmoid) == "other"
-    assert checks.activation_name(keras.activations.linear) == "other"
+    assert checks.activation_name(keras.activations.linear) == "linear (no activation)"
 
 
 def _seed_model(hidden_activation="relu", output_activation="softmax", dropout=None, compile=True):

@@ -149,3 +149,34 @@ def test_bad_debian_copy_is_not_silently_replaced(monkeypatch, tmp_path, data_co
     monkeypatch.delenv(data.ENV_VAR, raising=False)
     with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz"):
         load_data(download=False)
+
+
+def test_keras_loader_reads_the_prepared_cache_offline(monkeypatch, tmp_path, fashion):
+    import keras
+    from keras.src.backend import config
+
+    # Keras reads KERAS_HOME once, when it is imported.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path / "keras"))
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    target = data.prepare_keras_cache()
+    assert sorted(p.name for p in target.iterdir()) == sorted(
+        f"{spec.name}.gz" for spec in data.FILES.values()
+    )
+    (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
+    (ex_train, ey_train), (ex_test, ey_test) = fashion
+    assert np.array_equal(x_train, ex_train) and np.array_equal(y_test, ey_test)
+    assert np.array_equal(y_train, ey_train) and np.array_equal(x_test, ex_test)
+
+
+def test_prepare_keras_cache_keeps_a_good_copy_and_refuses_a_bad_one(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    target = data.prepare_keras_cache()
+    before = {p.name: p.stat().st_mtime_ns for p in target.iterdir()}
+    assert data.prepare_keras_cache() == target
+    assert {p.name: p.stat().st_mtime_ns for p in target.iterdir()} == before
+    (target / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip")
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz"):
+        data.prepare_keras_cache()
+    assert (target / "t10k-labels-idx1-ubyte.gz").read_bytes() == b"not gzip"

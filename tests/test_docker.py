@@ -1,9 +1,11 @@
-"""The course's Docker image, checked statically (no Docker engine is needed).
+"""The course's Docker image, checked statically (tests/test_image.py builds and runs it).
 
-hadolint lints the Dockerfile; the tests check that the base image is pinned, every COPY
-source exists and is not excluded by .dockerignore, the package and nbgrader are
-installed, the exercises land in the notebook directory, and the commands on the book's
-Docker page are the ones ``make docker`` and ``make docker-run`` run.
+hadolint lints the Dockerfile; the tests check that the default base image is TensorFlow's
+official image of the TensorFlow this environment resolved, every COPY source exists (or
+is made by ``make docker``) and is not excluded by .dockerignore, the package is installed
+with its dependencies but no second TensorFlow, the course lands where the run command
+mounts the student's folder, and the commands on the book's Docker page are the ones
+``make docker`` and ``make docker-run`` run.
 """
 
 from __future__ import annotations
@@ -59,14 +61,21 @@ def test_hadolint_would_catch_an_unpinned_image(tmp_path):
     assert "DL3013" in result.stdout  # unpinned pip package
 
 
-def test_base_image_is_a_pinned_official_tensorflow_jupyter_image(instructions):
+def _default_base(instructions) -> str:
+    arguments = [arguments for keyword, arguments in instructions if keyword == "ARG"]
+    return next(a.split("=", 1)[1] for a in arguments if a.startswith("BASE_IMAGE="))
+
+
+def test_base_image_is_the_official_image_of_the_courses_tensorflow(instructions):
+    from routes import tensorflow_version
+
     images = [arguments for keyword, arguments in instructions if keyword == "FROM"]
-    assert len(images) == 1
-    match = re.fullmatch(r"tensorflow/tensorflow:(\d+)\.(\d+)\.(\d+)-jupyter", images[0])
-    assert match, f"expected tensorflow/tensorflow:X.Y.Z-jupyter, found {images[0]}"
-    version = tuple(int(part) for part in match.groups())
-    # pyproject.toml asks for TensorFlow >= 2.16 (Keras 3).
-    assert version >= (2, 16, 0)
+    assert images == ["${BASE_IMAGE}"]
+    base = _default_base(instructions)
+    match = re.fullmatch(r"tensorflow/tensorflow:(\d+\.\d+\.\d+)-jupyter", base)
+    assert match, f"expected tensorflow/tensorflow:X.Y.Z-jupyter, found {base}"
+    # The same TensorFlow as the course's environment (what pyproject.toml resolves to).
+    assert match.group(1) == tensorflow_version()
 
 
 def _dockerignore_patterns() -> list[str]:
@@ -94,6 +103,10 @@ def test_every_copy_source_exists_and_is_sent_to_docker(instructions):
         sources = [word for word in words[:-1] if not word.startswith("--")]
         assert sources, words
         for source in sources:
+            if source.startswith(".image/"):  # made by `make docker` (docker-data)
+                assert "mkdir -p .image/fashion-mnist" in "\n".join(_make_dry_run("docker-data"))
+                assert ".image" in (REPO / ".gitignore").read_text()
+                continue
             matches = sorted(REPO.glob(source.rstrip("/")))
             assert matches, f"COPY source {source} does not exist"
             for match in matches:
@@ -107,40 +120,30 @@ def test_dockerignore_check_can_fail():
     assert not _ignored("fashion_lessons/data.py", [".venv", "**/__pycache__"])
 
 
-def _pyproject_requirements() -> dict[str, str]:
-    """Requirement strings of pyproject.toml's dependencies, by lower-case name."""
-    text = (REPO / "pyproject.toml").read_text()
-    dependencies = re.search(r"^dependencies = \[(.*?)^\]", text, flags=re.S | re.M).group(1)
-    requirements = {}
-    for requirement in re.findall(r'"([^"]+)"', dependencies):
-        spec = requirement.split(";")[0].strip()
-        requirements[re.match(r"[A-Za-z0-9_.-]+", spec).group(0).lower()] = spec
-    return requirements
-
-
-def test_the_image_installs_the_package_and_the_course_tools(instructions):
+def test_the_image_installs_the_package_without_a_second_tensorflow(instructions):
     runs = " ".join(arguments for keyword, arguments in instructions if keyword == "RUN")
     copies = [shlex.split(arguments) for keyword, arguments in instructions if keyword == "COPY"]
     copied = {source.rstrip("/") for words in copies for source in words[:-1]}
-    assert {"pyproject.toml", "README.md", "fashion_lessons"} <= copied
-    # The package itself, without its dependencies: the base image's TensorFlow stays
-    # the only one (the package asks for tensorflow-cpu on Linux).
-    assert re.search(r"pip install [^&]*--no-deps /opt/fashion-lessons", runs)
-    requirements = _pyproject_requirements()
-    for name in ("nbgrader", "matplotlib", "jupytext"):
-        assert f'"{requirements[name]}"' in runs, f"the image should install {requirements[name]}"
-    # The data is fetched and verified at build time, so the container works offline.
-    assert "load_data()" in runs
+    assert {"pyproject.toml", "README.md", "fashion_lessons", "jupyter"} <= copied
+    # With its dependencies (the base's tensorflow satisfies the requirement), then a
+    # check that fails the build on a conflict or a tensorflow-cpu beside it.
+    assert re.search(r"pip install --no-cache-dir \. ", runs)
+    assert "pip check" in runs and "! python3 -m pip show --quiet tensorflow-cpu" in runs
+    # The data is verified at build time, so the container works offline.
+    assert "fashion-lessons data --offline" in runs
 
 
-def test_the_exercises_land_in_the_notebook_directory(instructions):
+def test_the_course_lands_in_the_mounted_folder(instructions):
     copies = [shlex.split(arguments) for keyword, arguments in instructions if keyword == "COPY"]
     destinations = {words[-1].rstrip("/"): words[:-1] for words in copies}
-    assert destinations.get("/tf/fashion-lessons/exercises") == ["exercises/"]
-    assert (REPO / "exercises").is_dir()
-    runs = " ".join(arguments for keyword, arguments in instructions if keyword == "RUN")
-    # `docker run -u <uid>` runs as a user who must be able to save their work there.
-    assert "chmod -R a+rwX /tf/fashion-lessons" in runs
+    assert destinations.get("/opt/fashion-lessons/course/exercises") == ["exercises/"]
+    assert destinations.get("/opt/fashion-lessons/course/lessons") == ["book/*.md"]
+    command = next(arguments for keyword, arguments in instructions if keyword == "CMD")
+    # Copied without replacing a student's files, then JupyterLab.
+    assert "cp -rn /opt/fashion-lessons/course/. /tf/fashion-lessons/" in command
+    assert "jupyter lab" in command
+    run = _make_dry_run("docker-run")[-1]
+    assert '-v "$PWD/my-work":/tf/fashion-lessons' in run
 
 
 def _make_dry_run(*targets: str) -> list[str]:
@@ -163,23 +166,28 @@ def _code_blocks(markdown: str) -> list[str]:
     ]
 
 
+def _docker_commands() -> tuple[str, list[str]]:
+    build = [line for line in _make_dry_run("docker") if line.startswith("docker ")]
+    return build[0], _make_dry_run("docker-run")
+
+
 def test_docker_page_commands_are_the_makefiles():
     page = (REPO / "book" / "docker.md").read_text()
     commands = _code_blocks(page)
-    build, run = _make_dry_run("docker"), _make_dry_run("docker-run")
-    assert build == ["docker build -t fashion-lessons ."]
-    assert len(run) == 1 and run[0].startswith("docker run ")
-    assert build[0] in commands
-    assert run[0] in commands
+    build, run = _docker_commands()
+    assert build == "docker build -t fashion-lessons ."
+    assert run[0] == "mkdir -p my-work" and run[1].startswith("docker run ")
+    for command in (build, *run):
+        assert command in commands, command
     # The image the page runs is the image the page builds.
-    tag = shlex.split(build[0])[shlex.split(build[0]).index("-t") + 1]
-    assert shlex.split(run[0])[-1] == tag
+    tag = shlex.split(build)[shlex.split(build).index("-t") + 1]
+    assert shlex.split(run[1])[-1] == tag
     assert "`make docker`" in page and "`make docker-run`" in page
 
 
 def test_docker_page_names_the_dockerfiles_base_image(instructions):
     page = (REPO / "book" / "docker.md").read_text()
-    base = next(arguments for keyword, arguments in instructions if keyword == "FROM")
+    base = _default_base(instructions)
     assert f"`{base}`" in page
     pinned_tag = base.split(":")[1]
     assert f"`{pinned_tag}`" in page
@@ -187,5 +195,13 @@ def test_docker_page_names_the_dockerfiles_base_image(instructions):
 
 def test_dockerfile_comments_show_the_same_commands():
     header = DOCKERFILE.read_text()
-    for command in _make_dry_run("docker") + _make_dry_run("docker-run"):
+    build, run = _docker_commands()
+    for command in (build, *run):
         assert command in header, command
+
+
+def test_readme_shows_the_same_commands():
+    readme = " ".join((REPO / "README.md").read_text().split())
+    build, run = _docker_commands()
+    for command in (build, *run, "make test-image"):
+        assert f"`{command}`" in readme, command

@@ -17,6 +17,7 @@ LAYERS = {
         ("data", "preprocess", "models", "training", "experiments", "plots", "checks"), 1
     ),
     "files": 0,
+    "coordinates": 0,
     "__init__": 0,
 }
 """The layer of each top-level module or subpackage of the package: higher imports lower."""

@@ -52,3 +52,52 @@ def test_hidden_units_change_the_parameter_count():
 def test_bad_dropout_rate_is_rejected(rate):
     with pytest.raises(ValueError, match="dropout_rate"):
         build_model(dropout_rate=rate)
+
+
+def _page_cell(marker: str) -> str:
+    """The one code cell of the model lesson that contains ``marker``."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "book" / "model.md").read_text()
+    cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)```", page, flags=re.S)
+    found = [cell for cell in cells if marker in cell]
+    assert len(found) == 1, f"the model lesson has one cell with {marker}"
+    return found[0].replace("model.summary()", "")
+
+
+def _architecture(model) -> list:
+    """Each layer's class and configuration, without the names Keras numbers."""
+    layers = []
+    for layer in model.layers:
+        config = {key: value for key, value in layer.get_config().items() if key != "name"}
+        layers.append((type(layer).__name__, config))
+    return layers
+
+
+def test_build_model_is_exactly_the_model_lessons_code():
+    namespace = {"keras": keras}
+    exec(_page_cell("keras.Sequential("), namespace)
+    page_model = namespace["model"]
+    model = build_model()
+    assert _architecture(page_model) == _architecture(model)
+    assert page_model.input_shape == model.input_shape
+    assert page_model.count_params() == model.count_params() == 101_770
+    exec(_page_cell("model.compile("), namespace)
+    assert type(page_model.optimizer) is type(model.optimizer)
+    assert float(page_model.optimizer.learning_rate) == pytest.approx(
+        float(model.optimizer.learning_rate)
+    )
+    assert page_model.loss == model.loss
+
+
+def test_the_architecture_check_would_catch_a_different_model():
+    other = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, "sigmoid"),
+            keras.layers.Dense(10, "softmax"),
+        ]
+    )
+    assert _architecture(other) != _architecture(build_model())

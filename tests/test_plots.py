@@ -21,7 +21,12 @@ def sample(fashion):
 
 def _figures(sample):
     images, labels, probabilities = sample
-    history = {"accuracy": [0.8, 0.85, 0.9], "val_accuracy": [0.79, 0.83, 0.84]}
+    history = {
+        "accuracy": [0.8, 0.85, 0.9],
+        "val_accuracy": [0.79, 0.83, 0.84],
+        "loss": [0.6, 0.4, 0.3],
+        "val_loss": [0.62, 0.45, 0.48],
+    }
     predicted = probabilities.argmax(axis=1)
     return {
         "image": plots.plot_image(images[5]),
@@ -36,6 +41,11 @@ def _figures(sample):
             {"rate 0": history, "rate 0.5": history}
         ),
         "confusion": plots.plot_confusion_matrix(labels, predicted),
+        "sweep": plots.plot_sweep(
+            {"1,000 images": {0.0: [0.80, 0.81, 0.79], 0.5: [0.82, 0.83, 0.82]}},
+            "validation accuracy",
+            "Dropout over seeds",
+        ),
         "histograms": plots.plot_pixel_histograms(images, images / 255),
         "balance": plots.plot_class_balance(labels),
         "side-by-side": plots.plot_side_by_side([images[5], images[5] / 255], ["raw", "scaled"]),
@@ -77,3 +87,34 @@ def test_learning_curves_alt_text_reports_the_numbers():
     assert (
         "0.900" in figure.alt_text and "0.840" in figure.alt_text and "epoch 1" in figure.alt_text
     )
+
+
+def test_learning_curves_mark_the_lowest_validation_loss():
+    history = {
+        "accuracy": [0.8, 0.9, 0.95],
+        "val_accuracy": [0.85, 0.86, 0.85],
+        "loss": [0.5, 0.3, 0.2],
+        "val_loss": [0.45, 0.40, 0.47],
+    }
+    figure = plots.plot_learning_curves(history)
+    loss_axes, accuracy_axes = figure.axes
+    assert loss_axes.get_ylabel() == "loss" and accuracy_axes.get_ylabel() == "accuracy"
+    marks = [line for line in loss_axes.lines if list(line.get_xdata()) == [2, 2]]
+    assert marks, "the epoch of lowest validation loss (2) is marked"
+    assert "lowest at epoch 2" in figure.alt_text
+
+
+def test_prediction_grid_names_the_class_of_every_bar(sample):
+    images, labels, probabilities = sample
+    figure = plots.plot_prediction_grid(images, probabilities, labels)
+    bar_axes = [axes for axes in figure.axes if axes.patches]
+    assert len(bar_axes) == 6
+    for axes in bar_axes:
+        assert [tick.get_text() for tick in axes.get_yticklabels()] == list(plots.CLASS_NAMES)
+
+
+def test_sweep_plot_shows_every_seed():
+    figure = plots.plot_sweep({"a": {0.0: [0.1, 0.2, 0.3], 0.2: [0.4, 0.5, 0.6]}}, "m", "t")
+    dots = [line for line in figure.axes[0].lines if line.get_linestyle() == "None"]
+    assert sum(len(line.get_ydata()) for line in dots) >= 6
+    assert "rate 0.2: mean 0.500, sd 0.100" in figure.alt_text

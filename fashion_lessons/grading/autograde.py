@@ -12,7 +12,6 @@ import time
 
 from fashion_lessons.grading.feedback import (
     failed_submission,
-    feedback_config,
     has_submission,
     no_submission,
 )
@@ -93,7 +92,6 @@ def autograde_submission(course: GradingCourse, student: str, assignment: str) -
         reason = f"autograding failed: {last_error(log)}"
         return failed_submission(course, student, assignment, reason, time.perf_counter() - start)
     feedback = converter(GenerateFeedback, course.config, assignment, student)
-    feedback.update_config(feedback_config())
     feedback.force = True
     feedback_ok, feedback_log = run_app(feedback)
     notes = [f"missing {m}.ipynb" for m in missing] + _grading_notes(course, student, assignment)

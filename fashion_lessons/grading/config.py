@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import fashion_lessons
+from fashion_lessons.coordinates import COURSE_ROOT
+from fashion_lessons.grading.feedback_safety import feedback_config
 from fashion_lessons.grading.settings import apply_course_settings
 from fashion_lessons.grading.types import CourseError, ExecutionOptions
-
-COURSE_ROOT = Path(fashion_lessons.__file__).resolve().parent.parent
-"""The course folder: ``nbgrader_config.py``, ``solutions/`` and ``exercises/`` live here."""
 
 CONFIG_FILE = "nbgrader_config.py"
 
@@ -26,7 +24,8 @@ def default_config():
 def load_config(
     root: Path = COURSE_ROOT, execution: ExecutionOptions | None = None, required: bool = True
 ):
-    """Read ``nbgrader_config.py`` from ``root`` and apply ``execution``.
+    """Read ``nbgrader_config.py`` from ``root``; apply ``execution`` and the feedback
+    pages' protection (:func:`~fashion_lessons.grading.feedback_safety.feedback_config`).
 
     Parameters
     ----------
@@ -57,6 +56,7 @@ def load_config(
         overrides.Execute.kernel_name = execution.kernel_name
     if execution is not None and execution.timeout:
         overrides.Execute.timeout = execution.timeout
+    overrides.merge(feedback_config(execution is not None and execution.show_hidden_tests))
     config.merge(overrides)
     return config
 

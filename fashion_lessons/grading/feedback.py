@@ -6,19 +6,11 @@ import contextlib
 import html
 
 from fashion_lessons.files import write_atomic
+from fashion_lessons.grading.inert_html import page
 from fashion_lessons.grading.types import SubmissionResult
 from fashion_lessons.grading.workspace import GradingCourse
 
 NO_SUBMISSION = "no submission"
-
-
-def feedback_config():
-    """nbgrader's ``GenerateFeedback`` settings: nbgrader's own feedback template."""
-    from traitlets.config import Config
-
-    config = Config()
-    config.HTMLExporter.template_name = "feedback"
-    return config
 
 
 def has_submission(course: GradingCourse, student: str, assignment: str) -> bool:
@@ -37,16 +29,15 @@ def write_failure_feedback(
     """A feedback page saying why a submission could not be graded (score 0)."""
     folder = course.out / "feedback" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(assignment)}: not graded</title></head><body>"
+    body = (
         f"<h1>{html.escape(assignment)}: 0 points</h1>"
         f"<p>Your submission could not be graded: {html.escape(reason)}.</p>"
         "<p>Run <code>fashion-lessons check NOTEBOOK</code> before handing in to see "
-        "every test pass or fail.</p></body></html>\n"
+        "every test pass or fail.</p>"
     )
+    text = page(f"{assignment}: not graded", body)
     for notebook in course.notebooks[assignment]:
-        write_atomic(folder / f"{notebook}.html", page)
+        write_atomic(folder / f"{notebook}.html", text)
 
 
 def forget_submission(course: GradingCourse, student: str, assignment: str) -> None:

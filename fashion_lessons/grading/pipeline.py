@@ -18,6 +18,7 @@ from fashion_lessons.files import write_atomic
 from fashion_lessons.grading import journal
 from fashion_lessons.grading.config import COURSE_ROOT
 from fashion_lessons.grading.intake import collect_submissions, scan_submissions
+from fashion_lessons.grading.late import FINAL_SCORES_HEADING, annotate_grades, with_final_scores
 from fashion_lessons.grading.pool import grade_all
 from fashion_lessons.grading.reports import (
     GRADES_FILE,
@@ -27,6 +28,7 @@ from fashion_lessons.grading.reports import (
     summary_table,
     write_grades_csv,
 )
+from fashion_lessons.grading.term_config import TermConfig
 from fashion_lessons.grading.types import (
     CourseError,
     ExecutionOptions,
@@ -78,10 +80,21 @@ def _open_or_prepare(submissions, out, root, execution, identity, replace_other_
     return course, students, ignored
 
 
-def write_reports(course: GradingCourse, results: list[SubmissionResult]) -> str:
-    """Write ``grades.csv``, ``summary.txt`` and ``scores.png``; return the summary."""
+def write_reports(
+    course: GradingCourse, results: list[SubmissionResult], term: TermConfig | None = None
+) -> str:
+    """Write ``grades.csv``, ``summary.txt`` and ``scores.png``; return the summary.
+
+    With a ``term``, ``grades.csv`` gets the late-work columns beside the raw score, each
+    feedback page a sentence on its final score, and the summary and histogram show final
+    scores (the summary says so in its first line).
+    """
     write_grades_csv(results, course.out / GRADES_FILE)
-    summary = summary_table(results, course.assignments)
+    heading = ""
+    if term is not None:
+        results = with_final_scores(results, annotate_grades(course.out, term))
+        heading = FINAL_SCORES_HEADING + "\n\n"
+    summary = heading + summary_table(results, course.assignments)
     write_atomic(course.out / SUMMARY_FILE, summary + "\n")
     save_histogram(results, sum(course.max_scores.values()), course.out / HISTOGRAM_FILE)
     return summary
@@ -107,6 +120,7 @@ def grade(
     replace_other_run: bool = False,
     progress: Callable[[str], None] | None = None,
     scheduler: str | None = None,
+    term: TermConfig | None = None,
 ) -> GradeReport:
     """Grade a folder of submissions; write grades, feedback and a summary.
 
@@ -133,6 +147,9 @@ def grade(
     scheduler : str, optional
         A Dask scheduler's address: grade on its workers instead of a local pool; this
         process stays the only writer of ``out`` (:mod:`fashion_lessons.grading.distributed`).
+    term : TermConfig, optional
+        Due dates, extensions and the late rule (``course.toml``), applied from each
+        submission's ``timestamp.txt``; see :func:`write_reports`.
 
     Returns
     -------
@@ -161,7 +178,7 @@ def grade(
         results = _grade_pairs(course, pairs, identity, isolation, execution, workers, client, say)
     except SandboxUnavailable as error:
         raise CourseError(str(error)) from error
-    summary = write_reports(course, results)
+    summary = write_reports(course, results, term)
     say(f"graded {len(pairs)} submissions in {time.perf_counter() - started:.0f} s")
     grades_csv, histogram = course.out / GRADES_FILE, course.out / HISTOGRAM_FILE
     return GradeReport(course.out, results, grades_csv, histogram, summary, ignored)

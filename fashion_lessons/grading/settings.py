@@ -26,7 +26,7 @@ CELL_TIMEOUT_S = 120
 STDERR_NOISE_PATTERN = (
     r"(?m)^("
     r"WARNING: All log messages before absl::InitializeLog\(\)"  # absl preamble
-    r"|[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\]"  # absl/glog line prefix
+    r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]"  # absl/glog line prefix
     r"|To enable the following instructions:"  # continuation of cpu_feature_guard
     r"|WARNING:(tensorflow|absl):"  # TensorFlow's Python logger
     r"|\S+\.py:\d+: \w*Warning: "  # a Python warning (UserWarning, DeprecationWarning ...)
@@ -47,7 +47,9 @@ def apply_course_settings(config) -> None:
     config.CourseDirectory.course_id = "fashion-lessons"
     config.CourseDirectory.source_directory = "solutions"
     config.CourseDirectory.release_directory = "exercises"
-    # Name, collaborators and how to check one's work, on top of every exercise.
+    # Name, collaborators, how to check one's work and hand it in, and a cell that installs
+    # the course where it is missing (Colab), on top of every exercise; FillHeader writes
+    # the repository and version (_config.yml, fashion_lessons.__version__) into it.
     config.IncludeHeaderFooter.header = "solutions/header.ipynb"
     config.Execute.kernel_name = KERNEL_NAME
     config.Execute.timeout = CELL_TIMEOUT_S
@@ -55,7 +57,20 @@ def apply_course_settings(config) -> None:
     config.IgnorePattern.pattern = STDERR_NOISE_PATTERN
     # A test cell a student deleted comes back from the source notebook when grading.
     config.OverwriteCells.add_missing_cells = True
+    _apply_release_pipeline(config)
     _apply_autograde_pipeline(config)
+
+
+def _apply_release_pipeline(config) -> None:
+    """nbgrader's release steps with the header filled in right after it is included."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.preprocessors import IncludeHeaderFooter
+
+    from fashion_lessons.grading.header import FillHeader
+
+    steps = list(GenerateAssignment.class_traits()["preprocessors"].default())
+    steps.insert(steps.index(IncludeHeaderFooter) + 1, FillHeader)
+    config.GenerateAssignment.preprocessors = steps
 
 
 def _apply_autograde_pipeline(config) -> None:

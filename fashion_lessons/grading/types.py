@@ -24,10 +24,14 @@ class ExecutionOptions:
         sandbox, point it at another kernelspec to change how students' code runs.
     timeout : int, optional
         Seconds a single cell may run; defaults to ``Execute.timeout`` of the settings.
+    show_hidden_tests : bool, default False
+        Show the hidden tests' code in feedback pages (nbgrader's own behaviour); the
+        pages stay inert either way.
     """
 
     kernel_name: str | None = None
     timeout: int | None = None
+    show_hidden_tests: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,20 +1,14 @@
 """The graded course end to end: release, grade a class through the CLI, check a notebook.
 
-One real grading run (session fixture, ~3–4 minutes on 2 cores) serves most tests: real
-nbgrader, real kernels, real data and real training. Its students:
-
-- ``ref`` hands in the reference solutions themselves (test cells, hidden tests and all):
-  every solution must pass every test, hidden ones included;
-- ``blank`` hands in the untouched exercises: every autograded test must fail;
-- ``wrong`` hands in the reference with one plausible mistake per assignment;
-- ``variant`` answers two assignments in other spellings than the reference (functional
-  API, ``tf.nn.relu``, a layer with ``input_shape`` that makes Keras warn on stderr);
-- ``broken`` hands in a file that is not JSON and a notebook whose kernel dies.
+One real grading run (the session fixture ``graded`` of ``conftest.py``, ~3–4 minutes on
+2 cores, shared with the feedback-safety tests) serves most tests: real nbgrader, real
+kernels, real data and real training. Its students are described in ``graded_class.py``:
+every solution must pass every test, hidden ones included; every untouched exercise must
+fail every autograded test.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import shutil
@@ -24,7 +18,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import ASSIGNMENTS, exercise, hand_in, solution, with_answer
+from graded_class import VARIANT
+from helpers import ASSIGNMENTS, hand_in, solution, with_answer
 from nbgrader.utils import is_grade
 
 from fashion_lessons.grading.autograde import autograde_submission
@@ -32,136 +27,6 @@ from fashion_lessons.grading.intake import collect_submissions
 from fashion_lessons.grading.reports import write_grades_csv
 from fashion_lessons.grading.types import CourseError, ExecutionOptions, SubmissionResult
 from fashion_lessons.grading.workspace import prepare_grading
-
-# One plausible mistake per assignment: (grade_id of the answer cell, its new source).
-WRONG = {
-    "01-load-data": (
-        "class_name",
-        "def class_name(label):\n    return CLASS_NAMES[label]  # no check of the range\n",
-    ),
-    "02-scale-pixels": (
-        "scale_pixels",
-        "def scale_pixels(images):\n    return images / 255  # float64, not float32\n",
-    ),
-    "03-build-model": (
-        "build_model",
-        "def build_model():\n"
-        "    model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(),\n"
-        "        keras.layers.Dense(128, activation='sigmoid'),\n"
-        "        keras.layers.Dense(10, activation='softmax')])\n"
-        "    model.compile(optimizer='adam', loss='sparse_categorical_crossentropy',\n"
-        "        metrics=['accuracy'])\n"
-        "    return model\n",
-    ),
-    "04-train-evaluate": (
-        "test_accuracy",
-        "def test_accuracy(model, images, labels):\n"
-        "    _, accuracy = model.evaluate(images, labels, verbose=0)\n"
-        "    return 100 * accuracy  # a percentage, not a fraction\n",
-    ),
-    "05-overfitting": (
-        "best_epoch",
-        "def best_epoch(history):\n"
-        "    metrics = getattr(history, 'history', history)\n"
-        "    return int(np.argmax(metrics['val_accuracy']))  # counts from 0\n",
-    ),
-    "06-dropout": (
-        "build_dropout_model",
-        "def build_dropout_model(rate):\n"
-        "    # no check of the rate: Keras itself accepts a rate of 1\n"
-        "    model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(),\n"
-        "        keras.layers.Dense(128, activation='relu'), keras.layers.Dropout(rate),\n"
-        "        keras.layers.Dense(10, activation='softmax')])\n"
-        "    model.compile(optimizer='adam', loss='sparse_categorical_crossentropy',\n"
-        "        metrics=['accuracy'])\n"
-        "    return model\n",
-    ),
-}
-
-# Right answers spelled differently from the reference.
-VARIANT = {
-    # Keras warns on stderr ("Do not pass an `input_shape`...") the first time this runs,
-    # which is inside the first test cell: only IgnorePattern keeps the full marks.
-    "03-build-model": (
-        "build_model",
-        "import tensorflow as tf\n\n"
-        "def build_model():\n"
-        "    model = keras.models.Sequential()\n"
-        "    model.add(keras.layers.Flatten(input_shape=(28, 28)))\n"
-        "    model.add(keras.layers.Dense(128, activation=tf.nn.relu))\n"
-        "    model.add(keras.layers.Dense(10, activation=keras.activations.softmax))\n"
-        "    model.compile(optimizer=keras.optimizers.Adam(),\n"
-        "        loss=keras.losses.SparseCategoricalCrossentropy(),\n"
-        "        metrics=[keras.metrics.SparseCategoricalAccuracy()])\n"
-        "    return model\n",
-    ),
-    "06-dropout": (
-        "build_dropout_model",
-        "def build_dropout_model(rate):\n"
-        "    if rate < 0 or rate >= 1:\n"
-        "        raise ValueError('rate must be in [0, 1)')\n"
-        "    inputs = keras.Input((28, 28))\n"
-        "    x = keras.layers.Reshape((784,))(inputs)\n"
-        "    x = keras.layers.Dense(128, activation='relu')(x)\n"
-        "    x = keras.layers.Dropout(rate=rate)(x)\n"
-        "    outputs = keras.layers.Dense(10, activation='softmax')(x)\n"
-        "    model = keras.Model(inputs=inputs, outputs=outputs)\n"
-        "    model.compile('adam', keras.losses.sparse_categorical_crossentropy, metrics=['acc'])\n"
-        "    return model\n",
-    ),
-}
-
-KILL_KERNEL = "import os\n\nos._exit(1)\n"
-
-
-@pytest.fixture(scope="session")
-def class_folder(tmp_path_factory) -> Path:
-    """SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb for the five students."""
-    submissions = tmp_path_factory.mktemp("submissions")
-    for assignment in ASSIGNMENTS:
-        hand_in(submissions, "ref", assignment, solution(assignment))
-        hand_in(submissions, "blank", assignment, exercise(assignment))
-        grade_id, code = WRONG[assignment]
-        hand_in(submissions, "wrong", assignment, with_answer(solution(assignment), grade_id, code))
-    for assignment, (grade_id, code) in VARIANT.items():
-        notebook = with_answer(solution(assignment), grade_id, code)
-        hand_in(submissions, "variant", assignment, notebook)
-    hand_in(submissions, "broken", "01-load-data", '{"cells": [ this is not JSON')
-    dying = with_answer(solution("02-scale-pixels"), "scale_pixels", KILL_KERNEL)
-    hand_in(submissions, "broken", "02-scale-pixels", dying)
-    (submissions / "broken" / "99-unknown").mkdir()
-    return submissions
-
-
-@pytest.fixture(scope="session")
-def graded(class_folder, tmp_path_factory):
-    """Run `fashion-lessons grade` once on the class; its output folder and stdout."""
-    out = tmp_path_factory.mktemp("graded") / "out"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fashion_lessons.cli",
-            "grade",
-            str(class_folder),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=class_folder,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    return out, run.stdout
-
-
-@pytest.fixture(scope="session")
-def grades(graded) -> dict[tuple[str, str], dict]:
-    out, _ = graded
-    with open(out / "grades.csv", newline="", encoding="utf-8") as stream:
-        rows = list(csv.DictReader(stream))
-    return {(row["student_id"], row["assignment"]): row for row in rows}
 
 
 def _score(row) -> tuple[float, float]:

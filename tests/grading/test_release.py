@@ -67,7 +67,18 @@ def test_test_cells_have_docstrings_and_semantic_ids():
 
 
 def test_header_is_in_every_exercise():
+    """The header, with the course's coordinates and the file's name filled in."""
+    from fashion_lessons.coordinates import read_coordinates
+    from fashion_lessons.grading.header import fill_placeholders
+
     header = json.loads((REPO / "solutions" / "header.ipynb").read_text(encoding="utf-8"))
     for assignment in ASSIGNMENTS:
         notebook = json.loads(exercise(assignment).read_text(encoding="utf-8"))
-        assert notebook["cells"][: len(header["cells"])] == header["cells"]
+        values = {
+            "package_requirement": read_coordinates(REPO).requirement(),
+            "notebook": f"{ASSIGNMENTS[assignment]}.ipynb",
+        }
+        for cell in header["cells"]:
+            filled = fill_placeholders("".join(cell["source"]), values)
+            cell = {**cell, "source": filled.splitlines(keepends=True)}
+            assert cell in notebook["cells"][: len(header["cells"])], cell["id"]

@@ -324,6 +324,7 @@ def command_import(args: argparse.Namespace) -> int:
 def command_export(args: argparse.Namespace) -> int:
     """Write OUT/grades.csv as the LMS's gradebook import file."""
     import dataclasses
+
     from fashion_lessons.grading.lms_export import export_grades
     from fashion_lessons.grading.roster import read_roster
     from fashion_lessons.grading.term_config import load_term_config

@@ -428,12 +428,99 @@ def bench_grading(repeats: int = 2, class_size: int = 100, compare_fresh: bool =
     return result
 
 
+def bench_dask(class_size: int = 12) -> dict:
+    """A class on assignment 04 graded by the local pool (2 workers) and by a 2-worker Dask
+    ``LocalCluster`` in the same run; then the time from a worker's death to its submission
+    being graded again."""
+    import threading
+
+    import distributed
+
+    from fashion_lessons.grading.pipeline import grade
+    from fashion_lessons.grading.types import IsolationOptions
+    from fashion_lessons.sandbox.bounds import Bounds
+
+    assignment = "04-train-evaluate"
+    klass = Path(tempfile.mkdtemp(prefix="bench-dask-class-"))
+    kinds = ["ref", "blank", "wrong"]
+    for index in range(class_size):
+        kind = kinds[index % 3]
+        _hand_in(klass, f"{kind}{index:03d}", assignment, _notebook(kind, assignment))
+    options = IsolationOptions(bounds=Bounds())  # as `fashion-lessons grade` does
+    result: dict = {"class_size": class_size}
+
+    def timed(**where) -> tuple[float, list]:
+        out = Path(tempfile.mkdtemp(prefix="bench-dask-")) / "out"
+        start = time.perf_counter()
+        report = grade(klass, out, isolation=options, **where)
+        seconds = time.perf_counter() - start
+        shutil.rmtree(out.parent, ignore_errors=True)
+        return seconds, [
+            (r.student_id, r.score) for r in report.results if r.assignment == assignment
+        ]
+
+    local_s, local_scores = timed(workers=2)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+    try:
+        dask_s, dask_scores = timed(scheduler=cluster.scheduler_address)
+        result["local_pool_workers2_s"] = round(local_s, 1)
+        result["dask_workers2_s"] = round(dask_s, 1)
+        result["local_pool_per_minute"] = round(class_size / local_s * 60, 1)
+        result["dask_per_minute"] = round(class_size / dask_s * 60, 1)
+        result["dask_to_local_ratio"] = round(local_s / dask_s, 2)
+        result["same_scores"] = local_scores == dask_scores
+
+        # A worker killed while grading: how long until its submission is graded elsewhere.
+        client = distributed.Client(cluster)
+        victim = f"ref{0:03d}"
+        marks: dict = {}
+
+        def progress(line: str) -> None:
+            if f"] {victim} {assignment}:" in line:
+                marks["recorded"] = time.monotonic()
+
+        def kill_when_grading() -> None:
+            while "killed" not in marks:
+                for worker, keys in client.processing().items():
+                    if any(f"-{victim}-" in str(key) for key in keys):
+                        time.sleep(3)  # well into the submission
+                        pid = client.run(os.getpid, workers=[worker])[worker]
+                        os.kill(pid, 9)
+                        marks["killed"], marks["worker"] = time.monotonic(), worker
+                        break
+                time.sleep(0.05)
+            while "restarted" not in marks:
+                for worker, keys in client.processing().items():
+                    if worker != marks["worker"] and any(victim in str(k) for k in keys):
+                        marks["restarted"] = time.monotonic()
+                time.sleep(0.05)
+
+        killer = threading.Thread(target=kill_when_grading, daemon=True)
+        killer.start()
+        out = Path(tempfile.mkdtemp(prefix="bench-dask-kill-")) / "out"
+        grade(klass, out, isolation=options, scheduler=cluster.scheduler_address,
+              progress=progress)  # fmt: skip
+        killer.join(timeout=60)
+        shutil.rmtree(out.parent, ignore_errors=True)
+        client.close()
+        if "killed" in marks and "recorded" in marks:
+            result["death_to_rescheduled_s"] = round(marks["restarted"] - marks["killed"], 2)
+            result["death_to_regraded_s"] = round(marks["recorded"] - marks["killed"], 1)
+    finally:
+        cluster.close()
+        shutil.rmtree(klass, ignore_errors=True)
+    return result
+
+
 BENCHMARKS = {
     "data": bench_data,
     "training": bench_training,
     "book": bench_book,
     "kernels": bench_kernels,
     "grading": bench_grading,
+    "dask": bench_dask,
 }
 TARGETS = {
     ("training", "speedup_to_target"): (">=", 3),
@@ -441,6 +528,7 @@ TARGETS = {
     ("book", "warm_s"): ("<=", 20),
     ("grading", "per_notebook_s"): ("<=", 8),
     ("grading", "class100_workers2_s"): ("<=", 420),
+    ("dask", "dask_to_local_ratio"): (">=", 0.9),
 }
 
 
@@ -479,11 +567,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time per-notebook grading with a fresh kernel per notebook (+1.5 min)",
     )
+    parser.add_argument(
+        "--dask-class-size",
+        type=int,
+        default=12,
+        help="students graded by the local pool and by a 2-worker Dask LocalCluster",
+    )
     args = parser.parse_args(argv)
     benchmarks = dict(BENCHMARKS)
     benchmarks["grading"] = functools.partial(
         bench_grading, class_size=args.class_size, compare_fresh=args.compare_fresh_kernels
     )
+    benchmarks["dask"] = functools.partial(bench_dask, class_size=args.dask_class_size)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() and args.only else {}
     results["machine"] = machine()
     for name, function in benchmarks.items():

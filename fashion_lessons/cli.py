@@ -105,6 +105,7 @@ def command_grade(args: argparse.Namespace) -> int:
     from fashion_lessons.grading.pipeline import grade
     from fashion_lessons.grading.term_config import load_term_config
     from fashion_lessons.grading.types import CourseError, ExecutionOptions, IsolationOptions
+    from fashion_lessons.sandbox.bounds import Bounds
 
     if args.kernel and not args.no_sandbox:
         raise CourseError("--kernel chooses an unsandboxed kernel; add --no-sandbox with it")
@@ -121,6 +122,7 @@ def command_grade(args: argparse.Namespace) -> int:
         wall_clock_s=args.wall_clock,
         memory_bytes=int(args.memory_gib * GIB),
         zygote=not args.fresh_kernels,
+        bounds=Bounds(memory_bytes=int(args.memory_gib * GIB)),
     )
     if args.no_sandbox:
         print("warning: grading WITHOUT the sandbox: students' code runs with your rights")
@@ -133,6 +135,7 @@ def command_grade(args: argparse.Namespace) -> int:
         workers=args.workers,
         replace_other_run=args.fresh,
         progress=lambda line: print(line, flush=True),
+        scheduler=args.scheduler,
         term=term,
     )
     print()
@@ -141,6 +144,13 @@ def command_grade(args: argparse.Namespace) -> int:
     print(f"feedback:  {report.out / 'feedback'}")
     print(f"histogram: {report.histogram}")
     return 0
+
+
+def command_worker(args: argparse.Namespace) -> int:
+    """Run one Dask worker that grades submissions sent by ``grade --scheduler``."""
+    from fashion_lessons.grading.dask_worker import run_worker
+
+    return run_worker([args.scheduler, *args.options])
 
 
 def _add_isolation_arguments(grade: argparse.ArgumentParser) -> None:
@@ -160,7 +170,8 @@ def _add_isolation_arguments(grade: argparse.ArgumentParser) -> None:
         "--memory-gib",
         type=float,
         default=memory_gib,
-        help=f"memory cap of each kernel (default: {memory_gib:g})",
+        help="memory cap of each kernel, and of all a submission's processes together "
+        f"(default: {memory_gib:g})",
     )
     grade.add_argument(
         "--no-sandbox",
@@ -236,6 +247,12 @@ def _add_grading_commands(commands) -> None:
         "--fresh", action="store_true", help="replace the grades of another run in OUT"
     )
     grade.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the workers of this Dask scheduler (e.g. tcp://host:8786) instead of "
+        "a local pool; workers are started with `fashion-lessons worker ADDRESS`",
+    )
+    grade.add_argument(
         "--show-hidden-tests",
         action="store_true",
         help="show the hidden tests' code in feedback pages (hidden by default)",
@@ -244,14 +261,25 @@ def _add_grading_commands(commands) -> None:
     grade.set_defaults(run=command_grade)
 
 
+def _add_worker_command(commands) -> None:
+    """``worker``: a Dask worker with the course's grading plugin."""
+    worker = commands.add_parser(
+        "worker",
+        help="start a Dask worker that grades for `grade --scheduler` (instructors)",
+        description="Start Dask's worker with the course's grading plugin; every option of "
+        "`dask worker` applies (--nthreads, --memory-limit, --local-directory ...).",
+    )
+    worker.add_argument("scheduler", metavar="SCHEDULER_ADDRESS", help="e.g. tcp://host:8786")
+    worker.add_argument("options", nargs=argparse.REMAINDER, help="options of `dask worker`")
+    worker.set_defaults(run=command_worker)
+
+
 # --- the term around grading: LMS import and export, similarity ------------------------
 
 _TERM_FILE_HELP = "the term's due dates, extensions and late rule (default: course.toml)"
 
 
 def _term_file(path: str | None):
-    from pathlib import Path
-
     from fashion_lessons.grading.config import COURSE_ROOT
     from fashion_lessons.grading.term_config import TERM_FILE
 
@@ -269,8 +297,6 @@ def _term_errors():
 
 def command_import(args: argparse.Namespace) -> int:
     """Import an LMS bulk download into SUBMISSIONS/<student>/<assignment>/."""
-    from pathlib import Path
-
     from fashion_lessons.grading.config import COURSE_ROOT
     from fashion_lessons.grading.lms_import import import_download
     from fashion_lessons.grading.roster import read_roster
@@ -298,7 +324,6 @@ def command_import(args: argparse.Namespace) -> int:
 def command_export(args: argparse.Namespace) -> int:
     """Write OUT/grades.csv as the LMS's gradebook import file."""
     import dataclasses
-    from pathlib import Path
 
     from fashion_lessons.grading.lms_export import export_grades
     from fashion_lessons.grading.roster import read_roster
@@ -327,8 +352,6 @@ def command_export(args: argparse.Namespace) -> int:
 
 def command_similarity(args: argparse.Namespace) -> int:
     """Compare students' answer cells per assignment; write OUT/similarity.html and .csv."""
-    from pathlib import Path
-
     from fashion_lessons.grading.config import COURSE_ROOT
     from fashion_lessons.grading.similarity import similarity_report
 
@@ -392,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_course_commands(commands)
     _add_grading_commands(commands)
+    _add_worker_command(commands)
     _add_term_commands(commands)
     return parser
 

@@ -115,6 +115,26 @@ def started_kernel(data: Path, runtime: Path, name: str, cwd: Path):
         manager.shutdown_kernel(now=True)
 
 
+@contextlib.contextmanager
+def forked_kernel(zygote, tmp_path: Path, files: dict[str, str] | None = None, before=None):
+    """A kernel forked by ``zygote`` for a notebook folder in ``tmp_path``.
+
+    ``files`` (name to text) are put in the folder first; ``before`` is called just before
+    the kernel starts. Yields ``(run, manager)`` as :func:`started_kernel` does.
+    """
+    from fashion_lessons.sandbox import install_kernelspec
+
+    folder, data = tmp_path / "notebook", tmp_path / "jupyter"
+    folder.mkdir(exist_ok=True)
+    for name, text in (files or {}).items():
+        (folder / name).write_text(text)
+    kernelspec = install_kernelspec(data, folder, zygote.runtime, argv=zygote.kernel_argv())
+    if before is not None:
+        before()
+    with started_kernel(data, zygote.runtime, kernelspec, folder) as (run, manager):
+        yield run, manager
+
+
 def zygote_processes() -> set[int]:
     """Zygotes, their kernels (forked, so named alike) and kernel launchers running now,
     except those another pytest-xdist worker started (a leak of ours counts: an orphan

@@ -11,6 +11,8 @@ Modules, lowest first (each imports only those before it):
 - :mod:`.workspace`, :mod:`.intake`, :mod:`.feedback`, :mod:`.autograde`,
   :mod:`.journal`, :mod:`.reports`: the grading folder and one submission's grading;
 - :mod:`.workers`, :mod:`.pool`: each submission in a killable, sandboxed worker;
+- :mod:`.transfer`, :mod:`.dask_worker`, :mod:`.distributed`: grading on a Dask cluster,
+  the coordinator the only writer;
 - :mod:`.pipeline`: ``fashion-lessons grade`` from start to end;
 - the term around it: :mod:`.term_config`, :mod:`.submission_time`, :mod:`.late`
   (``course.toml`` and late penalties, below :mod:`.pipeline`), :mod:`.roster`,

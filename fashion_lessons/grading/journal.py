@@ -78,6 +78,7 @@ def append_journal(out: Path, identity: str, result: SubmissionResult) -> None:
     """Record one finished submission durably (fsynced) before it is reported."""
     journal = Path(out) / STATE_DIR / JOURNAL
     line = json.dumps({"run_id": identity, **dataclasses.asdict(result)}) + "\n"
+    journal.parent.mkdir(exist_ok=True)
     with open(journal, "a", encoding="utf-8") as stream:
         stream.write(line)
         stream.flush()

@@ -2,7 +2,8 @@
 
 :func:`grade` builds a grading folder from ``solutions/`` (or resumes the same run in it),
 collects a folder of submissions, grades each one in a sandboxed worker
-(:func:`fashion_lessons.grading.pool.grade_all`) and writes feedback, ``grades.csv``, a
+(:func:`fashion_lessons.grading.pool.grade_all`, or on a Dask cluster with
+:mod:`fashion_lessons.grading.distributed`) and writes feedback, ``grades.csv``, a
 summary table and a score histogram.
 """
 
@@ -99,6 +100,16 @@ def write_reports(
     return summary
 
 
+def _grade_pairs(course, pairs, identity, isolation, execution, workers, client, say):
+    """Grade on the Dask cluster of ``client``, or with a local pool of ``workers``."""
+    if client is None:
+        return grade_all(course, pairs, identity, isolation, execution, workers, say)
+    from fashion_lessons.grading.distributed import grade_on_cluster
+
+    with client:
+        return grade_on_cluster(course, pairs, identity, client, isolation, execution, say)
+
+
 def grade(
     submissions: Path,
     out: Path,
@@ -108,6 +119,7 @@ def grade(
     workers: int = 1,
     replace_other_run: bool = False,
     progress: Callable[[str], None] | None = None,
+    scheduler: str | None = None,
     term: TermConfig | None = None,
 ) -> GradeReport:
     """Grade a folder of submissions; write grades, feedback and a summary.
@@ -132,6 +144,9 @@ def grade(
         solutions and submissions always resumes: what is graded stays graded.
     progress : callable, optional
         Called with one line of text per step.
+    scheduler : str, optional
+        A Dask scheduler's address: grade on its workers instead of a local pool; this
+        process stays the only writer of ``out`` (:mod:`fashion_lessons.grading.distributed`).
     term : TermConfig, optional
         Due dates, extensions and the late rule (``course.toml``), applied from each
         submission's ``timestamp.txt``; see :func:`write_reports`.
@@ -144,6 +159,11 @@ def grade(
     started = time.perf_counter()
     root, out = Path(root).resolve(), Path(out).resolve()
     isolation = isolation or IsolationOptions()
+    client = None
+    if scheduler is not None:  # an unreachable scheduler stops before anything is written
+        from fashion_lessons.grading.distributed import connect
+
+        client = connect(scheduler)
     check_dataset()
     identity = journal.run_id(root / "solutions", Path(submissions), isolation.sandbox)
     course, students, ignored = _open_or_prepare(
@@ -152,9 +172,10 @@ def grade(
     for entry in ignored:
         say(f"ignored {entry}")
     pairs = [(s, a) for s in students for a in course.assignments]
-    say(f"{len(students)} students × {len(course.assignments)} assignments, {workers} worker(s)")
+    where = f"Dask at {scheduler}" if scheduler else f"{workers} worker(s)"
+    say(f"{len(students)} students × {len(course.assignments)} assignments, {where}")
     try:
-        results = grade_all(course, pairs, identity, isolation, execution, workers, say)
+        results = _grade_pairs(course, pairs, identity, isolation, execution, workers, client, say)
     except SandboxUnavailable as error:
         raise CourseError(str(error)) from error
     summary = write_reports(course, results, term)

@@ -1,4 +1,9 @@
-"""Grade many submissions with parallel workers, each with its own warm zygote, journaled."""
+"""Grade many submissions with parallel workers, each with its own warm zygote, journaled.
+
+A zygote with whole-submission bounds is armed before each submission and asked after it
+whether a bound was breached (:func:`autograde_with_zygote`); the Dask workers of
+:mod:`fashion_lessons.grading.dask_worker` grade with the same two functions.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from fashion_lessons.grading.feedback import NO_SUBMISSION, failed_submission
 from fashion_lessons.grading.journal import append_journal, read_journal
 from fashion_lessons.grading.types import ExecutionOptions, IsolationOptions, SubmissionResult
 from fashion_lessons.grading.workers import KernelSlot, autograde_isolated
 from fashion_lessons.grading.workspace import STATE_DIR, GradingCourse
 from fashion_lessons.sandbox.bubblewrap import Limits, check_sandbox
+from fashion_lessons.sandbox.enclosures import describe
 from fashion_lessons.sandbox.zygote import Zygote
 
 
@@ -44,6 +51,8 @@ def grade_all(
     done = read_journal(course.out, identity)
     if done:
         say(f"resuming: {len(done)} of {len(pairs)} submissions already graded")
+    if isolation.forks_kernels and isolation.bounds is not None:
+        say(describe(isolation.bounds, Limits.tmp_bytes))
     todo = [pair for pair in pairs if pair not in done]
     workers = max(1, min(workers, len(todo)))
     lock = threading.Lock()
@@ -54,9 +63,7 @@ def grade_all(
             return autograde_isolated(course, pair[0], pair[1], isolation, execution)
         zygote = idle_zygotes.get()  # one per worker thread, never two submissions at once
         try:
-            zygote.wait_ready()
-            slot = KernelSlot(zygote.kernel_argv(), zygote.runtime)
-            return autograde_isolated(course, pair[0], pair[1], isolation, execution, slot)
+            return autograde_with_zygote(course, pair[0], pair[1], zygote, isolation, execution)
         finally:
             zygote.make_idle()  # nothing of this student reaches the next one
             idle_zygotes.put(zygote)
@@ -71,11 +78,39 @@ def grade_all(
                 with lock:
                     append_journal(course.out, identity, result)
                     done[futures[future]] = result
-                    say(_progress_line(len(done), len(pairs), result))
+                    say(progress_line(len(done), len(pairs), result))
     return [done[pair] for pair in pairs]
 
 
-def _progress_line(count: int, total: int, result: SubmissionResult) -> str:
+def autograde_with_zygote(
+    course: GradingCourse,
+    student: str,
+    assignment: str,
+    zygote: Zygote,
+    isolation: IsolationOptions,
+    execution: ExecutionOptions | None = None,
+) -> SubmissionResult:
+    """:func:`autograde_isolated` with ``zygote``'s kernels; over a bound it scores 0.
+
+    Parameters
+    ----------
+    zygote : Zygote
+        Idle; its enclosure (if any) bounds the submission as a whole, and the reason
+        names the bound it went over.
+    """
+    zygote.wait_ready()
+    if zygote.enclosure is not None:
+        zygote.enclosure.arm()
+    slot = KernelSlot(zygote.kernel_argv(), zygote.runtime)
+    result = autograde_isolated(course, student, assignment, isolation, execution, slot)
+    breach = zygote.enclosure.breach() if zygote.enclosure is not None else None
+    if breach and result.reason != NO_SUBMISSION:
+        return failed_submission(course, student, assignment, breach, result.seconds)
+    return result
+
+
+def progress_line(count: int, total: int, result: SubmissionResult) -> str:
+    """The grade log's line for a finished submission, the ``count``-th of ``total``."""
     note = f" — {result.reason}" if result.reason else ""
     return (
         f"[{count}/{total}] {result.student_id} {result.assignment}: "
@@ -83,15 +118,30 @@ def _progress_line(count: int, total: int, result: SubmissionResult) -> str:
     )
 
 
+def start_zygotes(logs: Path, isolation: IsolationOptions, count: int) -> list[Zygote]:
+    """Start ``count`` kernel zygotes (none unless they fork kernels), logging into ``logs``.
+
+    They preload at the same time; each one's :meth:`~Zygote.wait_ready` waits for it.
+    """
+    started: list[Zygote] = []
+    if isolation.forks_kernels:
+        limits = Limits(memory_bytes=isolation.memory_bytes)
+        try:
+            for index in range(count):
+                log = Path(logs) / f"zygote-{index}.log"
+                started.append(Zygote(limits, log, isolation.bounds))
+        except BaseException:
+            for zygote in started:
+                zygote.close()
+            raise
+    return started
+
+
 @contextlib.contextmanager
 def _zygotes(out: Path, isolation: IsolationOptions, count: int):
-    """Start ``count`` kernel zygotes (none unless they fork kernels); stop them after."""
-    started: list[Zygote] = []
+    """:func:`start_zygotes` for the run in ``out``; stop them after."""
+    started = start_zygotes(Path(out) / STATE_DIR, isolation, count)
     try:
-        if isolation.forks_kernels:
-            limits = Limits(memory_bytes=isolation.memory_bytes)
-            for index in range(count):
-                started.append(Zygote(limits, Path(out) / STATE_DIR / f"zygote-{index}.log"))
         yield started
     finally:
         for zygote in started:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from fashion_lessons.sandbox.bounds import Bounds
 from fashion_lessons.sandbox.bubblewrap import Limits
 
 
@@ -48,12 +49,16 @@ class IsolationOptions:
     zygote : bool
         Fork sandboxed kernels from a zygote that has imported TensorFlow once
         (:mod:`fashion_lessons.sandbox.zygote`, default) instead of starting each anew.
+    bounds : Bounds, optional
+        Whole-submission bounds of forked kernels (memory of all processes, their number,
+        bytes written); none when None.
     """
 
     sandbox: bool = True
     wall_clock_s: float = 600.0
     memory_bytes: int = Limits.memory_bytes
     zygote: bool = True
+    bounds: Bounds | None = None
 
     @property
     def forks_kernels(self) -> bool:

@@ -1,6 +1,9 @@
 """Run untrusted notebooks: the bubblewrap sandbox, warm zygote kernels, process helpers.
 
 - :mod:`~fashion_lessons.sandbox.bubblewrap`: the ``bwrap`` command line and its limits;
+- :mod:`~fashion_lessons.sandbox.bounds`: whole-submission bounds, sized tmpfs mounts and
+  a launch that hides the grader; :mod:`~fashion_lessons.sandbox.enclosures`: the cgroups
+  or watchdog that hold them;
 - :mod:`~fashion_lessons.sandbox.kernels`: kernelspecs whose kernels run in it;
 - :mod:`~fashion_lessons.sandbox.zygote`: the grader's handle on a warm zygote;
 - :mod:`~fashion_lessons.sandbox.zygote_server`: the zygote and the kernel launcher;

@@ -125,6 +125,7 @@ def sandbox_command(
     process_limits: bool = True,
     pid_namespace: bool = False,
     chdir: Path | None = None,
+    scratch_mounts: list[str] | None = None,
 ) -> list[str]:
     """Wrap ``command`` so it runs inside the sandbox.
 
@@ -145,6 +146,10 @@ def sandbox_command(
         the zygote, not bwrap's init).
     chdir : Path, optional
         Working directory, ``scratch`` by default.
+    scratch_mounts : list of str, optional
+        bubblewrap options that mount ``scratch`` (and other writable places) instead of
+        binding it, e.g. sized tmpfs mounts
+        (:func:`fashion_lessons.sandbox.bounds.bwrap_arguments`).
 
     Returns
     -------
@@ -179,7 +184,7 @@ def sandbox_command(
     data = _data_directory()
     for path in _read_only_paths(data):
         argv += ["--ro-bind", str(path), str(path)]
-    argv += ["--bind", str(scratch), str(scratch)]
+    argv += scratch_mounts or ["--bind", str(scratch), str(scratch)]
     if runtime is not None:
         argv += ["--bind", str(runtime), str(runtime)]
     argv += ["--remount-ro", "/"]  # the sandbox's own root: nothing writable but the binds

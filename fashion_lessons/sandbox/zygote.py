@@ -21,7 +21,11 @@ A kernel cannot reach the zygote: the zygote's socket is outside the sandbox (pa
 in as an open descriptor), its control pipe is closed in every kernel, and the zygote
 is not dumpable, so a kernel of the same user cannot trace it or read its memory. A
 kernel can still kill the zygote; the next ``ping`` then fails and the grading process
-starts a new one, so only that student's own notebook suffers.
+starts a new one, so only that student's own notebook suffers. bubblewrap itself is
+started with an empty environment and its options read from a descriptor
+(:func:`~fashion_lessons.sandbox.bounds.private_launch`), so nothing of the grader can
+be read through the sandbox's ``/proc``; a zygote given :class:`Bounds` holds each
+submission within them (:mod:`fashion_lessons.sandbox.enclosures`).
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ import time
 from pathlib import Path
 
 from fashion_lessons.files import empty_folder
+from fashion_lessons.sandbox.bounds import Bounds, bwrap_arguments, private_launch
 from fashion_lessons.sandbox.bubblewrap import Limits, SandboxUnavailable, sandbox_command
+from fashion_lessons.sandbox.enclosures import enclosure
 from fashion_lessons.sandbox.processes import kill_tree
 
 START_TIMEOUT_S = 180.0  # preloading takes a few seconds, more on a loaded machine
@@ -64,10 +70,14 @@ class Zygote:
         Resource limits applied to every kernel it forks.
     log : Path
         Where the zygote's own stderr goes (kernels' output is discarded).
+    bounds : Bounds, optional
+        Bound each kernel's submission as a whole; :attr:`enclosure` holds them
+        (see :mod:`fashion_lessons.sandbox.enclosures`).
     """
 
-    def __init__(self, limits: Limits, log: Path):
+    def __init__(self, limits: Limits, log: Path, bounds: Bounds | None = None):
         self.limits = limits
+        self.bounds = bounds
         self.log = Path(log)
         # Unix socket paths are limited to 107 bytes: a short folder under /tmp.
         self.slot = Path(tempfile.mkdtemp(prefix="fl-slot-"))
@@ -77,6 +87,11 @@ class Zygote:
         self.process: subprocess.Popen | None = None
         self.restarts = 0
         self._ready = False
+        self.enclosure = None
+        if bounds is not None:
+            places = {"/tmp": limits.tmp_bytes, "/dev/shm": bounds.shm_bytes}
+            places[str(self.work)] = bounds.folder_bytes
+            self.enclosure = enclosure(self.slot.name, bounds, places)
         try:
             self._start()  # not waiting yet: several zygotes preload at the same time
         except BaseException:
@@ -129,7 +144,11 @@ class Zygote:
             process_limits=False,
             pid_namespace=True,
             chdir=self.slot,
+            scratch_mounts=bwrap_arguments(self.work, self.bounds) if self.bounds else None,
         )
+        # bwrap without the grader's environment and paths, inside the enclosure's cgroups
+        joins = self.enclosure.join_files() if self.enclosure else []
+        argv = private_launch(argv, self.slot / "bwrap.args", joins, (listener.fileno(),))
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
@@ -139,6 +158,8 @@ class Zygote:
                 stderr=log,
                 pass_fds=(listener.fileno(),),
             )
+        if self.enclosure is not None:
+            self.enclosure.attach(self.process.pid)
         listener.close()  # the zygote holds it now; if it dies, launchers fail at once
 
     def _expect(self, word: bytes, timeout: float) -> None:
@@ -190,5 +211,7 @@ class Zygote:
     def close(self) -> None:
         """Stop the zygote and its kernels; remove the slot folder."""
         self._stop()
+        if self.enclosure is not None:
+            self.enclosure.close()
         empty_folder(self.slot)
         shutil.rmtree(self.slot, ignore_errors=True)

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from fashion_lessons.files import empty_folder, remove_entry
+from fashion_lessons.sandbox.bounds import is_staged, stage_in
 from fashion_lessons.sandbox.bubblewrap import Limits
 from fashion_lessons.sandbox.processes import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
 
@@ -78,6 +79,8 @@ def serve(listener_fd: int, limits: Limits) -> None:
             with connection:
                 _serve_one(connection, limits, preloaded_fds)
             _clean_up(devices)
+            if is_staged():  # the folder's sized tmpfs, emptied for the next kernel
+                empty_folder(Path.cwd() / "work")
 
 
 def _serve_one(connection: socket.socket, limits: Limits, preloaded_fds: set[int]) -> None:
@@ -88,6 +91,8 @@ def _serve_one(connection: socket.socket, limits: Limits, preloaded_fds: set[int
     except (OSError, ValueError, KeyError, TypeError):
         return
     connection.settimeout(None)
+    if is_staged():  # the submission, copied into its sized tmpfs folder
+        stage_in(Path(cwd))
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -10,7 +9,7 @@ import signal
 
 import psutil
 import pytest
-from helpers import started_kernel
+from helpers import forked_kernel
 
 from fashion_lessons.grading.settings import STDERR_NOISE_PATTERN
 
@@ -26,18 +25,6 @@ def zygote(tmp_path):
     zygote.wait_ready()
     yield zygote
     zygote.close()
-
-
-@contextlib.contextmanager
-def forked_kernel(zygote, tmp_path):
-    """A kernel from ``zygote`` for a notebook folder in ``tmp_path``; yields (run, manager)."""
-    from fashion_lessons.sandbox import install_kernelspec
-
-    folder, data = tmp_path / "notebook", tmp_path / "jupyter"
-    folder.mkdir(exist_ok=True)
-    name = install_kernelspec(data, folder, zygote.runtime, argv=zygote.kernel_argv())
-    with started_kernel(data, zygote.runtime, name, folder) as (run, manager):
-        yield run, manager
 
 
 def test_kernels_start_with_tensorflow_imported_and_train(zygote, tmp_path):

@@ -1,0 +1,186 @@
+"""A Dask worker that grades: warm bounded zygotes, a private course, one task per submission.
+
+Each Dask worker runs :class:`GradingPlugin`, which keeps one warm, sandboxed, bounded
+kernel zygote per worker thread and replaces one that dies. A task (:func:`grade_remote`)
+builds a private copy of the course in the worker's local directory (once per course),
+autogrades the submission there exactly as the local pool does, and returns the
+autograded folder, the feedback pages and the gradebook rows
+(:mod:`fashion_lessons.grading.transfer`); the worker keeps nothing of a student.
+
+``fashion-lessons worker ADDRESS [dask worker options]`` (or ``python -m
+fashion_lessons.grading.dask_worker ADDRESS ...``, which ``dask-jobqueue`` can run as its
+``worker_command``) starts Dask's own worker with this plugin. The coordinator's side is
+:mod:`fashion_lessons.grading.distributed`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import queue
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+from distributed import WorkerPlugin
+
+from fashion_lessons.grading.feedback import forget_submission
+from fashion_lessons.grading.pool import autograde_with_zygote, start_zygotes
+from fashion_lessons.grading.transfer import (
+    export_grades,
+    read_folder,
+    unpack_course,
+    write_folder,
+)
+from fashion_lessons.grading.types import CourseError, IsolationOptions, SubmissionResult
+from fashion_lessons.grading.workers import autograde_isolated
+from fashion_lessons.grading.workspace import GradingCourse, prepare_grading
+from fashion_lessons.sandbox.bounds import Bounds
+from fashion_lessons.sandbox.bubblewrap import check_sandbox
+from fashion_lessons.sandbox.enclosures import mechanism
+
+PLUGIN_NAME = "fashion-lessons-grading"
+PRELOAD = "fashion_lessons.grading.dask_worker"  # this module, by the name Dask imports it
+COURSE_FOLDERS = ("submitted", "autograded", "feedback")
+
+
+class GradingPlugin(WorkerPlugin):
+    """Keeps a Dask worker's warm sandboxed kernels and its private copies of the course.
+
+    Parameters
+    ----------
+    isolation : IsolationOptions, optional
+        Sandbox, wall-clock limit, memory cap, zygotes and whole-submission bounds; by
+        default those of ``fashion-lessons grade`` (bounds on).
+    """
+
+    name = PLUGIN_NAME
+
+    def __init__(self, isolation: IsolationOptions | None = None):
+        self.isolation = isolation or IsolationOptions(bounds=Bounds())
+
+    def setup(self, worker) -> None:
+        # Grading forks a process per submission; a daemonic worker may not have children.
+        import multiprocessing
+
+        multiprocessing.current_process().daemon = False
+        self.home = Path(worker.local_directory) / "fashion-lessons"
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.courses: dict[str, GradingCourse] = {}
+        self.lock = threading.Lock()
+        if self.isolation.sandbox:
+            check_sandbox()
+        self.zygotes = start_zygotes(self.home, self.isolation, worker.state.nthreads)
+        self.idle: queue.Queue = queue.Queue()
+        for zygote in self.zygotes:
+            self.idle.put(zygote)
+
+    def teardown(self, worker) -> None:
+        for zygote in self.zygotes:
+            zygote.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def course(self, source: bytes, fingerprint: str) -> GradingCourse:
+        """This worker's private grading course built from ``source`` (once per course)."""
+        with self.lock:
+            if fingerprint not in self.courses:
+                folder = self.home / "courses" / fingerprint[:16]
+                shutil.rmtree(folder, ignore_errors=True)
+                unpack_course(source, folder / "source")
+                self.courses[fingerprint] = prepare_grading(folder / "out", folder / "source")
+            return self.courses[fingerprint]
+
+    def autograde(
+        self, course: GradingCourse, student: str, assignment: str, execution
+    ) -> SubmissionResult:
+        """Autograde a collected submission with an idle zygote of this worker."""
+        if not self.zygotes:
+            return autograde_isolated(course, student, assignment, self.isolation, execution)
+        zygote = self.idle.get()
+        try:
+            return autograde_with_zygote(
+                course, student, assignment, zygote, self.isolation, execution
+            )
+        finally:
+            zygote.make_idle()  # nothing of this student reaches the next one
+            self.idle.put(zygote)
+
+
+def grade_remote(job: dict) -> dict:
+    """A Dask task: autograde one submission on this worker; return what the coordinator records.
+
+    Parameters
+    ----------
+    job : dict
+        ``course`` and ``fingerprint`` (:func:`~fashion_lessons.grading.transfer.pack_course`),
+        ``student``, ``assignment``, ``files`` (the submission folder, relative path to
+        bytes) and ``execution`` (ExecutionOptions or None).
+
+    Returns
+    -------
+    dict
+        ``result`` (SubmissionResult fields), ``autograded`` and ``feedback`` (relative
+        path to bytes), ``grades`` (:func:`~fashion_lessons.grading.transfer.export_grades`),
+        ``worker`` (its address) and ``bounds`` (what held them there).
+    """
+    from distributed import get_worker
+
+    worker = get_worker()
+    plugin = worker.plugins.get(PLUGIN_NAME)
+    if plugin is None:
+        raise CourseError(f"worker {worker.address} runs without the course's grading plugin")
+    course = plugin.course(job["course"], job["fingerprint"])
+    student, assignment = job["student"], job["assignment"]
+    folders = {name: course.out / name / student / assignment for name in COURSE_FOLDERS}
+    for folder in folders.values():
+        shutil.rmtree(folder, ignore_errors=True)
+    write_folder(folders["submitted"], job["files"])
+    try:
+        result = plugin.autograde(course, student, assignment, job["execution"])
+        return {
+            "result": dataclasses.asdict(result),
+            "autograded": read_folder(folders["autograded"]),
+            "feedback": read_folder(folders["feedback"]),
+            "grades": export_grades(course, student, assignment),
+            "worker": worker.address,
+            "bounds": mechanism() if plugin.isolation.bounds is not None else "none",
+        }
+    finally:  # the worker keeps nothing of a student
+        forget_submission(course, student, assignment)
+        for folder in folders.values():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+async def dask_setup(worker) -> None:
+    """Dask's preload hook: give a worker started with ``--preload`` the grading plugin."""
+    await worker.plugin_add(GradingPlugin(), name=PLUGIN_NAME)
+
+
+def run_worker(argv: list[str]) -> int:
+    """Run Dask's worker command with the grading plugin preloaded.
+
+    Parameters
+    ----------
+    argv : list of str
+        ``SCHEDULER_ADDRESS`` and any option of ``dask worker`` (``--nthreads``,
+        ``--memory-limit``, ``--local-directory`` ...).
+
+    Returns
+    -------
+    int
+        The worker's exit code.
+    """
+    # Each submission is graded in a child process: the worker must not be daemonic.
+    os.environ["DASK_DISTRIBUTED__WORKER__DAEMON"] = "False"
+    from distributed.cli.dask_worker import main
+
+    try:
+        main(args=[*argv, "--preload", PRELOAD], prog_name="fashion-lessons worker")
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_worker(sys.argv[1:]))

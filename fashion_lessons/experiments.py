@@ -3,9 +3,8 @@
 :func:`run_experiment` trains one configuration and stores its numbers in a small JSON
 file keyed by every parameter that changes the result (and the Keras version), so a page
 that needs a run another page computed reads it instead of training again.
-:func:`dropout_sweep` repeats runs over dropout rates and seeds, and
-:func:`summarize_sweep` and :func:`compare` turn them into mean ± standard deviation and
-a verdict worded from the spread.
+Runs on the ``"stacked"`` path train together (:func:`run_stacked`), each still
+cached on its own.
 
 The cache folder is the ``cache_dir`` argument, else the ``FASHION_LESSONS_CACHE``
 environment variable (the book sets it to a folder under ``_build/``); with neither,
@@ -19,7 +18,6 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,9 @@ import numpy as np
 from fashion_lessons.files import write_atomic
 
 CACHE_ENV_VAR = "FASHION_LESSONS_CACHE"
+
+PATHS = ("seed", "fast", "stacked")
+"""The ways a run can be trained (see :attr:`ExperimentConfig.path`)."""
 
 STEPS_PER_EXECUTION = 10
 """Batches per call into TensorFlow. Saves Python overhead per step (about a third of
@@ -48,14 +49,16 @@ class ExperimentConfig:
         The last ``validation_size`` training images are held out for validation.
     hidden_units : int
     learning_rate : float
-        Adam's step size on the ``"seed"`` path; the ``"fast"`` path scales its own.
+        Adam's step size on the ``"seed"`` path; the other paths scale their own.
     train_size : int or None
         Train on the first ``train_size`` images before the validation part; None uses
         all of them.
-    path : {"seed", "fast"}
+    path : {"seed", "fast", "stacked"}
         ``"seed"`` trains with :func:`fashion_lessons.training.train` at ``batch_size``
         and ``learning_rate``; ``"fast"`` with :func:`fashion_lessons.training.train_fast`
-        (``batch_size`` with a matched learning rate, several steps per call).
+        (``batch_size`` with a matched learning rate, several steps per call);
+        ``"stacked"`` with :func:`fashion_lessons.stacked.train_stacked` at the same
+        matched learning rate, together with the other runs of a sweep.
     patience : int or None
         Stop when the validation loss has not improved for ``patience`` epochs, and
         keep the weights of the epoch with the lowest validation loss
@@ -101,7 +104,8 @@ class ExperimentResult:
     test_accuracy : float
         Accuracy on the 10,000 test images, measured the same way.
     seconds : float
-        Wall time of training and evaluation when the run was computed.
+        Wall time of training and evaluation when the run was computed (for stacked
+        runs, the stack's time divided by its runs).
     cached : bool
         True when the result was read from the cache rather than computed now.
     """
@@ -200,10 +204,16 @@ def _cache_file(config: ExperimentConfig, cache_dir) -> Path | None:
     return Path(folder) / f"experiment-{config.key()}.json"
 
 
+def read_cached(config: ExperimentConfig, cache_dir=None) -> ExperimentResult | None:
+    """The stored result of ``config`` in ``cache_dir`` (or ``$FASHION_LESSONS_CACHE``), if any."""
+    file = _cache_file(config, cache_dir)
+    return None if file is None else _read_cache(file, config)
+
+
 def _split_sizes(config: ExperimentConfig, count: int) -> tuple[int, int]:
     """Where validation starts among ``count`` training images, and how many images train."""
-    if config.path not in ("seed", "fast"):
-        raise ValueError(f"path must be 'seed' or 'fast', found {config.path!r}")
+    if config.path not in PATHS:
+        raise ValueError(f"path must be one of {', '.join(PATHS)}, found {config.path!r}")
     split = count - config.validation_size
     size = split if config.train_size is None else config.train_size
     if not 0 < size <= split:
@@ -284,15 +294,17 @@ def run_experiment(
     from fashion_lessons.training import history_dict
 
     config = config or ExperimentConfig()
-    train_images, train_labels, test_images, test_labels = _validated(
+    arrays = _validated(
         train_images, train_labels, test_images, test_labels, config.validation_size
     )
+    train_images, train_labels, test_images, test_labels = arrays
     split, size = _split_sizes(config, len(train_images))
+    if config.path == "stacked":
+        return run_stacked([config], *arrays, cache_dir=cache_dir)[0]
+    cached = read_cached(config, cache_dir)
+    if cached is not None:
+        return cached
     cache_file = _cache_file(config, cache_dir)
-    if cache_file is not None:
-        cached = _read_cache(cache_file, config)
-        if cached is not None:
-            return cached
 
     start = time.perf_counter()
     fit_images, fit_labels = train_images[:size], train_labels[:size]
@@ -315,132 +327,60 @@ def run_experiment(
     return result
 
 
-_worker_arrays: tuple = ()
-
-
-def _start_worker(arrays: tuple) -> None:
-    global _worker_arrays
-    _worker_arrays = arrays
-
-
-def _run_in_worker(config: ExperimentConfig, cache_dir) -> ExperimentResult:
-    return run_experiment(*_worker_arrays, config, cache_dir=cache_dir)
-
-
-def dropout_sweep(
+def run_stacked(
+    configs: list[ExperimentConfig],
     train_images: np.ndarray,
     train_labels: np.ndarray,
     test_images: np.ndarray,
     test_labels: np.ndarray,
-    rates: Iterable[float] = (0.0, 0.2, 0.5),
-    seeds: Iterable[int] = range(5),
     cache_dir: str | os.PathLike | None = None,
-    workers: int = 1,
-    **settings,
 ) -> list[ExperimentResult]:
-    """Run :func:`run_experiment` for every dropout rate and seed, everything else equal.
+    """Train the runs ``configs`` describe together, on the ``"stacked"`` path.
 
-    Parameters
-    ----------
-    train_images, train_labels, test_images, test_labels
-        As for :func:`run_experiment`.
-    rates : iterable of float in [0, 1), default (0.0, 0.2, 0.5)
-    seeds : iterable of int, default 0–4
-    cache_dir : path, optional
-    workers : int, default 1
-        Processes that train at once. Small models spend most of their time in Python
-        overhead, so two processes on two cores finish nearly twice as fast; each run
-        gives the same numbers in any process.
-    **settings
-        Other :class:`ExperimentConfig` fields (``epochs``, ``train_size``, ``path``,
-        ``patience``, ...), the same for every run.
+    The configurations may differ only in ``seed`` and ``dropout_rate``. Runs found in
+    the cache are read; the others train in one :func:`fashion_lessons.stacked.train_stacked`
+    call at Adam's rate matched to ``batch_size``, and are measured and stored like
+    :func:`run_experiment`'s.
 
     Returns
     -------
     list of ExperimentResult
-        Rate by rate, seed by seed.
+        In the order of ``configs``.
     """
-    seeds = list(seeds)
-    configs = [
-        ExperimentConfig(dropout_rate=float(rate), seed=int(seed), **settings)
-        for rate in rates
-        for seed in seeds
-    ]
-    arrays = tuple(
-        _validated(train_images, train_labels, test_images, test_labels, configs[0].validation_size)
-    )
-    results: dict[int, ExperimentResult] = {}
-    missing = []
-    for index, config in enumerate(configs):
-        file = _cache_file(config, cache_dir)
-        cached = _read_cache(file, config) if file is not None else None
-        if cached is not None:
-            results[index] = cached
-        else:
-            missing.append(index)
-    if workers > 1 and len(missing) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    from fashion_lessons.stacked import train_stacked
+    from fashion_lessons.training import scaled_learning_rate
 
-        folder = cache_dir if cache_dir is not None else os.environ.get(CACHE_ENV_VAR)
-        with ProcessPoolExecutor(
-            min(workers, len(missing)),
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(arrays,),
-        ) as pool:
-            runs = pool.map(_run_in_worker, [configs[i] for i in missing], [folder] * len(missing))
-            results.update(zip(missing, runs))
-    else:
-        for index in missing:
-            results[index] = run_experiment(*arrays, configs[index], cache_dir=cache_dir)
+    first = configs[0]
+    shared = {f.name for f in dataclasses.fields(first)} - {"seed", "dropout_rate"}
+    if any(getattr(c, name) != getattr(first, name) for c in configs for name in shared):
+        raise ValueError("stacked runs may differ only in seed and dropout_rate")
+    if any(c.path != "stacked" for c in configs):
+        raise ValueError("run_stacked trains configurations whose path is 'stacked'")
+    arrays = _validated(train_images, train_labels, test_images, test_labels, first.validation_size)
+    train_images, train_labels, test_images, test_labels = arrays
+    split, size = _split_sizes(first, len(train_images))
+    results = {index: read_cached(config, cache_dir) for index, config in enumerate(configs)}
+    missing = [index for index, result in results.items() if result is None]
+    if missing:
+        start = time.perf_counter()
+        fit = (train_images[:size], train_labels[:size])
+        validation = (train_images[split:], train_labels[split:])
+        runs = train_stacked(
+            [configs[i].seed for i in missing],
+            [configs[i].dropout_rate for i in missing],
+            *fit,
+            validation_data=validation,
+            evaluation_sets=(fit, validation, (test_images, test_labels)),
+            epochs=first.epochs,
+            batch_size=first.batch_size,
+            learning_rate=scaled_learning_rate(first.batch_size),
+            patience=first.patience,
+            hidden_units=first.hidden_units,
+        )
+        seconds = (time.perf_counter() - start) / len(missing)
+        for index, run in zip(missing, runs):
+            results[index] = ExperimentResult(configs[index], run.history, *run.accuracies, seconds)
+            file = _cache_file(configs[index], cache_dir)
+            if file is not None:
+                _write_cache(file, results[index])
     return [results[index] for index in range(len(configs))]
-
-
-SWEEP_MEASURES = ("validation_accuracy", "best_val_loss", "gap", "test_accuracy", "best_epoch")
-"""What :func:`summarize_sweep` reports for each rate (attributes of ExperimentResult)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Spread:
-    """Mean and sample standard deviation of one measure over the seeds of one rate."""
-
-    values: tuple[float, ...]
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.values))
-
-    @property
-    def sd(self) -> float:
-        """Sample standard deviation (ddof=1); 0 for a single value."""
-        return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else 0.0
-
-    def overlaps(self, other: Spread) -> bool:
-        """Whether mean ± sd of the two spreads overlap."""
-        return abs(self.mean - other.mean) <= self.sd + other.sd
-
-
-def summarize_sweep(results: Iterable[ExperimentResult]) -> dict[float, dict[str, Spread]]:
-    """Group runs by dropout rate: for each rate, the :data:`SWEEP_MEASURES` over its seeds."""
-    grouped: dict[float, list[ExperimentResult]] = {}
-    for result in results:
-        grouped.setdefault(result.config.dropout_rate, []).append(result)
-    return {
-        rate: {
-            measure: Spread(tuple(float(getattr(run, measure)) for run in runs))
-            for measure in SWEEP_MEASURES
-        }
-        for rate, runs in grouped.items()
-    }
-
-
-def compare(baseline: Spread, other: Spread, higher: str, lower: str) -> str:
-    """Word the difference between two spreads from their overlap.
-
-    Returns "no clear difference" when mean ± sd of the two overlap, else ``higher`` or
-    ``lower`` for ``other`` above or below ``baseline``.
-    """
-    if baseline.overlaps(other):
-        return "no clear difference"
-    return higher if other.mean > baseline.mean else lower

@@ -12,16 +12,9 @@ import numpy as np
 import pytest
 
 from fashion_lessons import plots
-from fashion_lessons.experiments import (
-    ExperimentConfig,
-    ExperimentResult,
-    Spread,
-    compare,
-    dropout_sweep,
-    run_experiment,
-    summarize_sweep,
-)
+from fashion_lessons.experiments import ExperimentConfig, ExperimentResult, run_experiment
 from fashion_lessons.preprocess import scale_images
+from fashion_lessons.sweeps import Spread, compare, dropout_sweep, summarize_sweep
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SMALL = {"epochs": 2, "batch_size": 64, "seed": 0, "validation_size": 1000}
@@ -80,9 +73,10 @@ def test_the_cache_key_covers_every_setting():
         ExperimentConfig(learning_rate=0.01).key(),
         ExperimentConfig(train_size=1000).key(),
         ExperimentConfig(path="fast").key(),
+        ExperimentConfig(path="stacked").key(),
         ExperimentConfig(patience=3).key(),
     }
-    assert len(keys) == 11
+    assert len(keys) == 12
     assert ExperimentConfig().key() == ExperimentConfig().key()
 
 
@@ -136,8 +130,11 @@ def test_dropout_sweep_shares_every_setting_but_the_rate_and_seed(small, cached_
     assert gaps.mean == pytest.approx((results[2].gap + results[3].gap) / 2)
 
 
-def test_early_stopping_keeps_the_best_epochs_weights(small, tmp_path):
-    config = ExperimentConfig(**{**SMALL, "epochs": 30, "patience": 2, "train_size": 500})
+@pytest.mark.parametrize("path", ["seed", "stacked"])
+def test_early_stopping_keeps_the_best_epochs_weights(small, tmp_path, path):
+    config = ExperimentConfig(
+        **{**SMALL, "epochs": 30, "patience": 2, "train_size": 500, "path": path}
+    )
     result = run_experiment(*small, config, cache_dir=tmp_path)
     history = result.history
     assert len(history["val_loss"]) < 30, "validation loss on 500 images should turn up"
@@ -176,13 +173,15 @@ def test_as_image_escapes_the_alt_text():
     assert 'alt="A &quot;quoted&quot; &lt;tag&gt; &amp; more"' in markup
 
 
-def test_a_sweep_in_two_processes_gives_the_same_runs(small, tmp_path):
-    settings = {"epochs": 1, "batch_size": 64, "validation_size": 1000}
-    serial = dropout_sweep(*small, rates=(0.5,), seeds=(0, 1), **settings)
-    parallel = dropout_sweep(
-        *small, rates=(0.5,), seeds=(0, 1), cache_dir=tmp_path, workers=2, **settings
-    )
-    assert [run.history for run in parallel] == [run.history for run in serial]
-    assert len(list(tmp_path.glob("experiment-*.json"))) == 2
-    again = dropout_sweep(*small, rates=(0.5,), seeds=(0, 1), cache_dir=tmp_path, **settings)
+def test_a_stacked_sweep_trains_together_and_caches_each_run(small, tmp_path):
+    settings = {"epochs": 2, "batch_size": 64, "validation_size": 1000, "path": "stacked"}
+    runs = dropout_sweep(*small, rates=(0.0, 0.5), seeds=(0, 1), cache_dir=tmp_path, **settings)
+    assert len(list(tmp_path.glob("experiment-*.json"))) == 4
+    assert len({json.dumps(run.history) for run in runs}) == 4, "each run is its own"
+    alone = run_experiment(*small, runs[3].config)  # seed 1, rate 0.5, in a stack of one
+    for key, values in alone.history.items():
+        np.testing.assert_allclose(values, runs[3].history[key], rtol=1e-4)
+    assert alone.test_accuracy == pytest.approx(runs[3].test_accuracy, abs=1e-3)
+    again = dropout_sweep(*small, rates=(0.0, 0.5), seeds=(0, 1), cache_dir=tmp_path, **settings)
     assert all(run.cached for run in again)
+    assert [run.history for run in again] == [run.history for run in runs]

@@ -14,7 +14,18 @@ LAYERS = {
     "hardening": 3,  # the old import path of grading.hardening
     "sandbox": 2,
     **dict.fromkeys(
-        ("data", "preprocess", "models", "training", "experiments", "plots", "checks"), 1
+        (
+            "data",
+            "preprocess",
+            "models",
+            "training",
+            "stacked",
+            "experiments",
+            "sweeps",
+            "plots",
+            "checks",
+        ),
+        1,
     ),
     "files": 0,
     "coordinates": 0,

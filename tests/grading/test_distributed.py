@@ -23,6 +23,7 @@ from fashion_lessons.grading.config import assignment_ids
 from fashion_lessons.grading.distributed import grade_on_cluster
 from fashion_lessons.grading.intake import collect_submissions
 from fashion_lessons.grading.journal import JOURNAL
+from fashion_lessons.grading.late import LATE_COLUMNS
 from fashion_lessons.grading.pipeline import grade
 from fashion_lessons.grading.reports import GRADES_FILE
 from fashion_lessons.grading.types import IsolationOptions
@@ -110,8 +111,12 @@ def cluster_run(mixed_class, cluster, client, tmp_path_factory):
 
 
 def _rows(out) -> list[dict]:
+    """The grading columns of ``grades.csv``; the CLI adds the term's late-work columns."""
     with open(out / GRADES_FILE, newline="") as stream:
-        return list(csv.DictReader(stream))
+        return [
+            {k: v for k, v in row.items() if k not in LATE_COLUMNS}
+            for row in csv.DictReader(stream)
+        ]
 
 
 def _journal_keys(out) -> list[tuple[str, str]]:

@@ -93,8 +93,9 @@ grade: install
 	$(BIN)/fashion-lessons grade "$(SUBMISSIONS)" --out "$(OUT)"
 
 # Executes every lesson; unchanged pages come from the execution cache in _build/.
+# One inter-op thread: for models this small, fit's steps run about a quarter faster.
 book: install
-	$(BIN)/jupyter-book build --warningiserror --keep-going .
+	TF_NUM_INTEROP_THREADS=1 $(BIN)/jupyter-book build --warningiserror --keep-going .
 	@echo "open _build/html/index.html in a browser, or serve it:"
 	@echo "  $(BIN)/python -m http.server --directory _build/html 8000"
 

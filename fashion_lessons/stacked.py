@@ -4,8 +4,8 @@ A dropout sweep is dozens of runs of a 100,000-parameter model; alone, each spen
 of its time in Python and TensorFlow overhead rather than arithmetic. Here the runs'
 weights are stacked along a leading ``runs`` axis and one compiled step trains them all.
 Each run keeps everything a separate run would have: its starting weights, batch order
-and dropout masks (all drawn from its own seed, so a run's numbers do not depend on
-which other runs share the stack), its dropout rate, its Adam state (Adam works element
+and dropout masks (all drawn from its own seed, so which other runs share the stack
+changes its numbers only by floating-point rounding), its dropout rate, its Adam state (Adam works element
 by element, so stacking changes nothing), and its early stopping.
 
 The arithmetic is that of :func:`fashion_lessons.models.build_model` trained by ``fit``
@@ -92,8 +92,18 @@ class _Stack:
         self.first = [tf.Variable(m) for m in first]
         self.second = [tf.Variable(v) for v in second]
         self.steps = tf.Variable(float(steps))
-        self.train_step = tf.function(self._train_step, reduce_retracing=True)
-        self.measure = tf.function(self._measure, reduce_retracing=True)
+        # one trace each, whatever the batch: tracing costs more than a whole epoch
+        self.train_step = tf.function(
+            self._train_step,
+            input_signature=[tf.TensorSpec([None, None], "int64"), tf.TensorSpec(None, "float32")],
+        )
+        self.measure = tf.function(
+            self._measure,
+            input_signature=[
+                tf.TensorSpec([None, PIXELS], "float32"),
+                tf.TensorSpec([None], "int32"),
+            ],
+        )
 
     @classmethod
     def start(cls, seeds, rates, hidden_units, learning_rate, images, labels):
@@ -137,7 +147,7 @@ class _Stack:
         shared = "bi,rih->rbh" if images.shape.rank == 2 else "rbi,rih->rbh"
         hidden = tf.nn.relu(tf.einsum(shared, images, hidden_kernel) + hidden_bias)
         if masks is not None:
-            hidden = hidden * masks
+            hidden = hidden * masks  # (1, 1, 1) ones when no run drops units
         return tf.einsum("rbh,rho->rbo", hidden, output_kernel) + output_bias
 
     @staticmethod
@@ -177,11 +187,11 @@ class _Stack:
     def _measure(self, images, labels):
         return self._scores(self._logits(images), labels)
 
-    def masks(self, batch: int) -> np.ndarray | None:
+    def masks(self, batch: int) -> np.ndarray:
         """Inverted-dropout masks (runs, batch, hidden) for one step, from each run's seed;
-        None when no run drops units."""
+        ones of shape (1, 1, 1) when no run drops units."""
         if (self.keep == 1.0).all():
-            return None
+            return np.ones((1, 1, 1), np.float32)
         hidden = self.weights[0].shape[-1]
         masks = np.ones((len(self.rngs), batch, hidden), np.float32)
         for run, (rng, keep) in enumerate(zip(self.rngs, self.keep)):
@@ -215,7 +225,7 @@ def _epoch(stack: _Stack, batch_size: int):
     order = stack.order(count)
     steps = [
         stack.train_step(
-            order[:, start : start + batch_size],
+            order[:, start : start + batch_size].astype(np.int64),
             stack.masks(len(order[0, start : start + batch_size])),
         )
         for start in range(0, count, batch_size)

@@ -28,7 +28,7 @@ def test_three_stacked_steps_are_three_steps_of_keras_adam(images):
     model.compile(keras.optimizers.Adam(0.001), "sparse_categorical_crossentropy")
     for step in range(3):
         order = np.stack([np.arange(64) + 64 * step, np.arange(64) + 64 * step + 1000])
-        stack.train_step(order, None)
+        stack.train_step(order, stack.masks(64))
         model.train_on_batch(x[order[1]], y[order[1]])
     kernel, bias, out_kernel, out_bias = stack.snapshot()
     expected = model.get_weights()
@@ -96,3 +96,14 @@ def test_bad_settings_get_a_clear_error(images, seeds, rates, x, message):
     x = train_x[:10] if x is None else x
     with pytest.raises(ValueError, match=message):
         train_stacked(seeds, rates, x, train_y[:10], (train_x[:10], train_y[:10]), epochs=1)
+
+
+def test_a_run_does_not_depend_on_its_companions(images):
+    x, y = images
+    together = _Stack.start([0, 1], [0.5, 0.2], 128, 0.001, x, y)
+    alone = _Stack.start([1], [0.2], 128, 0.001, x, y)
+    for _ in range(3):
+        for stack in (together, alone):
+            stack.train_step(stack.order(2000)[:, :64], stack.masks(64))
+    for mine, theirs in zip(alone.snapshot(), together.snapshot()):
+        np.testing.assert_allclose(mine[0], theirs[1], atol=1e-5)

@@ -5,8 +5,8 @@ of its time in Python and TensorFlow overhead rather than arithmetic. Here the r
 weights are stacked along a leading ``runs`` axis and one compiled step trains them all.
 Each run keeps everything a separate run would have: its starting weights, batch order
 and dropout masks (all drawn from its own seed, so which other runs share the stack
-changes its numbers only by floating-point rounding), its dropout rate, its Adam state (Adam works element
-by element, so stacking changes nothing), and its early stopping.
+changes its numbers only by floating-point rounding), its dropout rate, its Adam state
+(Adam works element by element, so stacking changes nothing), and its early stopping.
 
 The arithmetic is that of :func:`fashion_lessons.models.build_model` trained by ``fit``
 with ``keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,

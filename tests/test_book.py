@@ -197,7 +197,7 @@ def test_dropout_table_shows_the_mean_and_sd_of_the_cached_sweep(site):
     for file in (BUILD / "experiments").glob("experiment-*.json"):
         stored = json.loads(file.read_text())
         config = stored["config"]
-        if config["path"] == "fast" and config["patience"] == 5:
+        if config["path"] == "stacked" and config["patience"] == 5:
             runs.setdefault((config["train_size"], config["dropout_rate"]), []).append(stored)
     text = _page_text(site / "book" / "dropout.html")
     for size in (1000, 5000):

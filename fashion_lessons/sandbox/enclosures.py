@@ -144,6 +144,7 @@ class Enclosure:
 
     def breach(self) -> str | None:
         """The bounds the submission went over since :meth:`arm`, or None; disarms."""
+        self._check_places(self._init_root())  # a last look: the poller may not have run
         with self._lock:
             self._armed = False
             return "; ".join(dict.fromkeys(self._reasons)) or None

@@ -97,6 +97,7 @@ def test_bytes_written_stop_at_each_places_bound(zygote, tmp_path):
     with bounded_kernel(zygote, tmp_path) as (run, enclosure):
         status, text = run(FILL)
         assert status == "ok", text
+        reason = enclosure.breach()  # asked as the grader asks: when the notebook has run
     lines = [line.split("|") for line in text.splitlines() if "|" in line]
     written = {line[0]: line[1:] for line in lines}
     assert int(written["big"][0]) <= BOUNDS.folder_bytes
@@ -104,7 +105,6 @@ def test_bytes_written_stop_at_each_places_bound(zygote, tmp_path):
     assert int(written["/dev/shm/big"][0]) <= BOUNDS.shm_bytes
     assert written["/dev/shm/big"][1] == "No space left on device"
     assert written["/dev/big"] == ["0", "Read-only file system"]
-    reason = enclosure.breach()
     assert "filled /dev/shm (bound of 4 MiB" in reason and "bound of 8 MiB" in reason
     _figure(
         f"{enclosure.kind}: wrote {int(written['big'][0]) / MIB:.1f} MiB in its folder "

@@ -244,6 +244,9 @@ def test_a_submission_that_kills_every_worker_is_given_up_and_the_rest_graded(
     finally:
         stop.set()
         killer.join()
+        # the given-up submission may still hold a worker's thread until its time limit;
+        # fresh workers keep that from delaying the next test
+        client.restart(wait_for_workers=True)
     by_pair = {(r.student_id, r.assignment): r for r in results}
     wrong = by_pair[("wrong", SCALE)]
     assert wrong.score == 0 and wrong.reason == "given up: grading it stopped 2 Dask workers"

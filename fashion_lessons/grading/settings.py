@@ -17,6 +17,11 @@ CELL_TIMEOUT_S = 120
 """Per-cell limit: importing TensorFlow takes seconds and the graded notebooks train on
 2,000 images for at most 3 epochs; 120 s leaves room for a loaded machine."""
 
+IOPUB_TIMEOUT_S = 30
+"""How long to wait for a finished cell's output. nbclient's default, 4 s, is too short
+for a large figure on a loaded machine: the cell would fail and a correct answer lose its
+points."""
+
 # nbgrader scores a test cell 0 when it wrote anything to stderr. TensorFlow writes C++
 # log lines to stderr at import and at first use (TF_CPP_MIN_LOG_LEVEL does not silence
 # the absl "I0000 ..." ones), and Keras emits Python warnings (e.g. about `input_shape`);
@@ -53,6 +58,7 @@ def apply_course_settings(config) -> None:
     config.IncludeHeaderFooter.header = "solutions/header.ipynb"
     config.Execute.kernel_name = KERNEL_NAME
     config.Execute.timeout = CELL_TIMEOUT_S
+    config.Execute.iopub_timeout = IOPUB_TIMEOUT_S
     config.IgnorePattern.enabled = True
     config.IgnorePattern.pattern = STDERR_NOISE_PATTERN
     # A test cell a student deleted comes back from the source notebook when grading.

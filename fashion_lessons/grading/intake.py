@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fashion_lessons.grading.types import CourseError
-from fashion_lessons.grading.workspace import GradingCourse
+from fashion_lessons.grading.workspace import GradingCourse, add_students
 
 
 def scan_submissions(
@@ -51,7 +51,8 @@ def scan_submissions(
 def collect_submissions(
     submissions: Path, course: GradingCourse
 ) -> tuple[list[str], dict[str, set[str]], list[str]]:
-    """Copy ``SUBMISSIONS/<student>/<assignment>/`` into the course's ``submitted/``.
+    """Copy ``SUBMISSIONS/<student>/<assignment>/`` into the course's ``submitted/`` and
+    add its students to the gradebook.
 
     Returns what :func:`scan_submissions` returns.
     """
@@ -60,4 +61,5 @@ def collect_submissions(
         for assignment in sorted(submitted[student]):
             target = course.out / "submitted" / student / assignment
             shutil.copytree(Path(submissions) / student / assignment, target, symlinks=True)
+    add_students(course, students)
     return students, submitted, ignored

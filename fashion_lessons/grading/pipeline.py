@@ -35,7 +35,12 @@ from fashion_lessons.grading.types import (
     IsolationOptions,
     SubmissionResult,
 )
-from fashion_lessons.grading.workspace import GradingCourse, open_grading, prepare_grading
+from fashion_lessons.grading.workspace import (
+    GradingCourse,
+    add_students,
+    open_grading,
+    prepare_grading,
+)
 from fashion_lessons.sandbox.bubblewrap import SandboxUnavailable
 
 
@@ -66,6 +71,7 @@ def _open_or_prepare(submissions, out, root, execution, identity, replace_other_
     if journal.recorded_run_id(out) == identity:
         course = open_grading(out, execution)
         students, _, ignored = scan_submissions(Path(submissions), course.assignments)
+        add_students(course, students)  # a folder an older version made may lack them
         say(f"resuming the grading run in {out}")
         return course, students, ignored
     if journal.holds_grades(out) and not replace_other_run:

@@ -115,3 +115,16 @@ def open_grading(out: Path, execution: ExecutionOptions | None = None) -> Gradin
         }
         max_scores = {a: float(gb.find_assignment(a).max_score) for a in assignments}
     return GradingCourse(out, config, assignments, notebooks, max_scores)
+
+
+def add_students(course: GradingCourse, students: list[str]) -> None:
+    """Put every student in the gradebook before grading starts.
+
+    nbgrader's autograde adds a missing student itself, but two workers grading the same
+    student's assignments at once would both try, and the second fails on the unique id.
+    """
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        for student in students:
+            gradebook.update_or_create_student(student)

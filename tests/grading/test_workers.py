@@ -43,6 +43,14 @@ def graded_course(tmp_path_factory):
     return prepared
 
 
+def test_collected_students_are_in_the_gradebook_before_any_worker_starts(graded_course):
+    """Two workers grading one student's assignments at once must not both add the student."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(graded_course.db_url, graded_course.course_id) as gradebook:
+        assert sorted(s.id for s in gradebook.students) == ["blank", "ref", "spin", "whoami"]
+
+
 def test_kernels_run_sandboxed_as_an_unprivileged_user(graded_course):
     result = autograde_isolated(graded_course, "whoami", ASSIGNMENT)
     assert result.score == result.max_score > 0, result.reason

@@ -16,7 +16,7 @@ from pathlib import Path
 from fashion_lessons.grading.feedback import NO_SUBMISSION, failed_submission
 from fashion_lessons.grading.journal import append_journal, read_journal
 from fashion_lessons.grading.types import ExecutionOptions, IsolationOptions, SubmissionResult
-from fashion_lessons.grading.workers import KernelSlot, autograde_isolated
+from fashion_lessons.grading.workers import KernelSlot, autograde_isolated, start_worker_server
 from fashion_lessons.grading.workspace import STATE_DIR, GradingCourse
 from fashion_lessons.sandbox.bubblewrap import Limits, check_sandbox
 from fashion_lessons.sandbox.enclosures import describe
@@ -54,6 +54,8 @@ def grade_all(
     if isolation.forks_kernels and isolation.bounds is not None:
         say(describe(isolation.bounds, Limits.tmp_bytes))
     todo = [pair for pair in pairs if pair not in done]
+    if todo:
+        start_worker_server()
     workers = max(1, min(workers, len(todo)))
     lock = threading.Lock()
     idle_zygotes: queue.Queue = queue.Queue()

@@ -136,7 +136,12 @@ def _sandbox_config(course: GradingCourse, student: str, assignment: str, memory
     return config
 
 
-_PRELOAD = ["fashion_lessons.grading.workers", "nbgrader.converters", "nbgrader.api", "nbconvert"]
+_PRELOAD = [
+    "fashion_lessons.grading.workers",
+    "nbgrader.converters",
+    "nbgrader.api",
+    "fashion_lessons.grading.worker_warmup",
+]
 _contexts: list = []
 
 
@@ -149,6 +154,15 @@ def _context():
         context.set_forkserver_preload(_PRELOAD)
         _contexts.append(context)
     return _contexts[0]
+
+
+def start_worker_server() -> None:
+    """Start the server workers are forked from, so its imports overlap other start-up work
+    (the zygotes' TensorFlow); the first worker would otherwise wait for them."""
+    from multiprocessing import forkserver
+
+    _context()
+    forkserver.ensure_running()
 
 
 def _worker_entry(out, student, assignment, isolation, execution, slot, log: Path) -> None:

@@ -1,0 +1,27 @@
+"""Fill, once, the caches every grading worker needs: imported by the workers' forkserver.
+
+Each submission is graded in a process forked from that server (:mod:`.workers`), so
+what the server computed before forking is inherited. Importing this module renders one
+small feedback page and validates one notebook, which compiles the CSS selectors, the
+regular expressions of the templates and of Pygments' Python lexer, and nbformat's schema
+validator: about a second of CPU that each worker would otherwise spend again.
+"""
+
+from __future__ import annotations
+
+
+def warm_up() -> None:
+    """Render a two-cell notebook as a feedback page and validate it; keep nothing."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from fashion_lessons.grading.feedback_safety import InertHTMLExporter
+
+    code = new_code_cell("x = 1\nprint(x)", outputs=[new_output("stream", text="1\n")])
+    notebook = new_notebook(cells=[new_markdown_cell("*Notes* with `code`."), code])
+    nbformat.validate(notebook)
+    # nbgrader's feedback template extends this one
+    InertHTMLExporter(template_name="classic").from_notebook_node(notebook)
+
+
+warm_up()

@@ -63,7 +63,7 @@ system-deps:
 # The browser test runs on a real build, so the site is built (or refreshed) first.
 # Tests mostly wait on kernels, so more workers than cores; each file stays on one
 # worker, so the graded classes its tests share are graded once.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 test: install book
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real dataset and folders holding copies of it to damage.
+"""Shared fixtures: the real dataset, folders holding copies of it to damage, and Chromium.
 
 Plain helpers (the repository path, hand-ins, the CLI, kernels) are in ``helpers.py``."""
 
@@ -38,3 +38,32 @@ def data_copy(tmp_path, real_data_dir) -> Path:
     for file in real_data_dir.iterdir():
         shutil.copy(file, target / file.name)
     return target
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright: one per pytest process, since a
+    second Playwright cannot start while the first one's event loop runs."""
+    from helpers import CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install chromium (make install does it as root)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()

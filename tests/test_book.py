@@ -27,7 +27,6 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "_build"
 SITE = BUILD / "html"
-CHROMIUM = Path("/usr/bin/chromium")
 
 # The pages in reading order: (source name, words the page title must contain).
 PAGES = [
@@ -491,31 +490,6 @@ def server(site):
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: apt-get install chromium (make install does it as root)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield chromium
-        chromium.close()
 
 
 class _Visit:

@@ -21,10 +21,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import CHROMIUM
 from routes import filled_exercise
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 BIN = Path(sys.executable).parent
 LESSON = "load.md"
 EXERCISE = "load_data.ipynb"
@@ -80,20 +80,6 @@ def lab(tmp_path_factory):
             server.kill()
             server.wait(timeout=30)
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

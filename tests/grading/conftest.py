@@ -1,8 +1,10 @@
-"""The graded class several test files share (``graded_class.py``), graded once per run."""
+"""Graded classes several test files share, each graded once per run: ``graded_class.py``
+for the pipeline, ``dask_class.py`` for Dask; and the Dask tests' cluster."""
 
 from __future__ import annotations
 
 import csv
+import functools
 from pathlib import Path
 
 import pytest
@@ -10,15 +12,12 @@ from graded_class import hand_in_class
 from helpers import built_once, run_cli
 
 
-@pytest.fixture(scope="session")
-def class_folder(tmp_path_factory) -> Path:
-    """SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb for the five students."""
+def _class_folder(tmp_path_factory) -> Path:
     return built_once(tmp_path_factory, "class-submissions", hand_in_class)
 
 
-@pytest.fixture(scope="session")
-def graded(class_folder, tmp_path_factory) -> tuple[Path, str]:
-    """`fashion-lessons grade` run once on the class: its output folder and stdout."""
+def _graded_class(tmp_path_factory) -> tuple[Path, str]:
+    class_folder = _class_folder(tmp_path_factory)
 
     def grade(folder: Path) -> None:
         run = run_cli("grade", class_folder, "--out", folder / "out", timeout=900, cwd=class_folder)
@@ -30,9 +29,73 @@ def graded(class_folder, tmp_path_factory) -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="session")
+def class_folder(tmp_path_factory) -> Path:
+    """SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb for the five students."""
+    return _class_folder(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory) -> tuple[Path, str]:
+    """`fashion-lessons grade` run once on the class: its output folder and stdout."""
+    return _graded_class(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def graded_later(tmp_path_factory):
+    """``graded`` as a function, for a fixture that first does its own work while another
+    pytest-xdist worker may be grading the class."""
+    return functools.partial(_graded_class, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
 def grades(graded) -> dict[tuple[str, str], dict]:
     """The rows of the graded class's ``grades.csv`` by (student, assignment)."""
     out, _ = graded
     with open(out / "grades.csv", newline="", encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
     return {(row["student_id"], row["assignment"]): row for row in rows}
+
+
+@pytest.fixture(scope="session")
+def mixed_class(tmp_path_factory) -> Path:
+    """The Dask tests' class (``dask_class.py``): reference, blank, wrong, memory hog."""
+    from dask_class import hand_in_mixed_class
+
+    return built_once(tmp_path_factory, "mixed-class", hand_in_mixed_class)
+
+
+@pytest.fixture(scope="session")
+def local_out(mixed_class, tmp_path_factory) -> Path:
+    """The output folder of ``mixed_class`` graded by the local pool with two workers."""
+    from dask_class import OPTIONS
+
+    from fashion_lessons.grading.pipeline import grade
+
+    def grade_locally(folder: Path) -> None:
+        grade(mixed_class, folder / "out", isolation=OPTIONS, workers=2)
+
+    return built_once(tmp_path_factory, "mixed-class-local", grade_locally) / "out"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A Dask ``LocalCluster`` per test file: two worker processes, one thread each."""
+    import distributed
+
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    import distributed
+
+    with distributed.Client(cluster) as client:
+        yield client

@@ -22,7 +22,6 @@ from helpers import ASSIGNMENTS, REPO, hand_in, solution
 from fashion_lessons.grading.feedback_safety import feedback_config, make_inert
 
 MALLORY = ("mallory", "01-load-data")
-CHROMIUM = Path("/usr/bin/chromium")
 
 HOSTILE_CODE = r'''
 from IPython.display import HTML, SVG, Javascript, Markdown, display
@@ -81,7 +80,7 @@ PROTECTED_PAIRS = [(s, a) for a in ASSIGNMENTS for s in ("ref", "wrong")]
 
 
 @pytest.fixture(scope="module")
-def feedback(graded, tmp_path_factory):
+def feedback(graded_later, tmp_path_factory):
     """Folders of feedback pages: protected, hidden tests shown, nbgrader's default."""
     from nbconvert.exporters import HTMLExporter
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
@@ -91,11 +90,11 @@ def feedback(graded, tmp_path_factory):
     from fashion_lessons.grading.pipeline import grade
     from fashion_lessons.grading.workspace import open_grading
 
-    class_out, _ = graded
     root = tmp_path_factory.mktemp("feedback")
     hand_in(root / "submissions", "mallory", "01-load-data", _hostile_notebook())
     # the real pipeline (sandboxed, warm kernels); its feedback is the protected one
     report = grade(root / "submissions", root / "mallory-out")
+    class_out, _ = graded_later()  # graded on another worker meanwhile, or here now
     default = Config()
     default.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor]
     default.GenerateFeedback.exporter_class = HTMLExporter
@@ -230,20 +229,6 @@ def test_the_inertness_check_fails_on_nbgrader_pages(feedback):
 def test_make_inert_is_idempotent(feedback):
     page = feedback["mallory_page"].read_text()
     assert make_inert(page) == page
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
 
 
 def visit(browser, page_path: Path) -> dict:

@@ -16,7 +16,7 @@ from fashion_lessons import __version__
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 """The course folder (a clone of the repository), where ``_config.yml`` lives."""
 
-CONFIG_FILE = "_config.yml"
+BOOK_CONFIG_FILE = "_config.yml"
 DISTRIBUTION = "fashion-lessons"
 COLAB = "https://colab.research.google.com"
 
@@ -88,7 +88,7 @@ def read_coordinates(root: Path = COURSE_ROOT) -> Coordinates:
     """
     import yaml
 
-    path = Path(root) / CONFIG_FILE
+    path = Path(root) / BOOK_CONFIG_FILE
     if not path.is_file():
         raise CoordinatesError(f"{path}: missing; the course's coordinates are set there")
     repository = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("repository") or {}

@@ -9,7 +9,7 @@ from fashion_lessons.grading.feedback_safety import feedback_config
 from fashion_lessons.grading.settings import apply_course_settings
 from fashion_lessons.grading.types import CourseError, ExecutionOptions
 
-CONFIG_FILE = "nbgrader_config.py"
+NBGRADER_CONFIG_FILE = "nbgrader_config.py"
 
 
 def default_config():
@@ -44,10 +44,12 @@ def load_config(
     from traitlets.config.loader import PyFileConfigLoader
 
     root = Path(root).resolve()
-    if (root / CONFIG_FILE).is_file():
-        config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    if (root / NBGRADER_CONFIG_FILE).is_file():
+        config = PyFileConfigLoader(NBGRADER_CONFIG_FILE, path=str(root)).load_config()
     elif required:
-        raise CourseError(f"{root / CONFIG_FILE}: missing; expected the course's nbgrader config")
+        raise CourseError(
+            f"{root / NBGRADER_CONFIG_FILE}: missing; expected the course's nbgrader config"
+        )
     else:
         config = default_config()
     overrides = Config()

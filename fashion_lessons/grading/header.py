@@ -16,7 +16,7 @@ from pathlib import Path
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from fashion_lessons.coordinates import CONFIG_FILE, COURSE_ROOT, read_coordinates
+from fashion_lessons.coordinates import BOOK_CONFIG_FILE, COURSE_ROOT, read_coordinates
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
@@ -53,8 +53,8 @@ class FillHeader(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         root = Path(self.course_root) if self.course_root else COURSE_ROOT
-        if not (Path(root) / CONFIG_FILE).is_file():
-            self.log.warning("no %s in %s: the header is left unfilled", CONFIG_FILE, root)
+        if not (Path(root) / BOOK_CONFIG_FILE).is_file():
+            self.log.warning("no %s in %s: the header is left unfilled", BOOK_CONFIG_FILE, root)
             return nb, resources
         coordinates = read_coordinates(root)
         values = {

@@ -11,7 +11,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fashion_lessons.grading.config import CONFIG_FILE, COURSE_ROOT, assignment_ids, load_config
+from fashion_lessons.grading.config import (
+    COURSE_ROOT,
+    NBGRADER_CONFIG_FILE,
+    assignment_ids,
+    load_config,
+)
 from fashion_lessons.grading.nbgrader_apps import converter, last_error, run_app
 from fashion_lessons.grading.notebooks import write_notebook_normalized
 from fashion_lessons.grading.types import CourseError
@@ -37,7 +42,7 @@ def generate_exercises(root: Path, target: Path) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="fashion-lessons-release-") as scratch:
         scratch = Path(scratch)
         shutil.copytree(root / "solutions", scratch / "solutions")
-        shutil.copy(root / CONFIG_FILE, scratch / CONFIG_FILE)
+        shutil.copy(root / NBGRADER_CONFIG_FILE, scratch / NBGRADER_CONFIG_FILE)
         config = load_config(scratch)
         # nbgrader records the cells in a gradebook even here: a throwaway one.
         config.CourseDirectory.db_url = f"sqlite:///{scratch / 'gradebook.db'}"

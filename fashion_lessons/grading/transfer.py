@@ -16,7 +16,7 @@ import tarfile
 from pathlib import Path
 
 from fashion_lessons.files import empty_folder, write_atomic
-from fashion_lessons.grading.config import CONFIG_FILE
+from fashion_lessons.grading.config import NBGRADER_CONFIG_FILE
 from fashion_lessons.grading.feedback import forget_submission
 from fashion_lessons.grading.types import CourseError
 from fashion_lessons.grading.workspace import GradingCourse
@@ -57,7 +57,7 @@ def pack_course(out: Path, assignment: str) -> tuple[bytes, str]:
         archive.add(solutions / assignment, arcname=f"solutions/{assignment}")
         for shared in sorted(p for p in solutions.iterdir() if p.is_file()):
             archive.add(shared, arcname=f"solutions/{shared.name}")
-        archive.add(Path(out) / CONFIG_FILE, arcname=CONFIG_FILE)
+        archive.add(Path(out) / NBGRADER_CONFIG_FILE, arcname=NBGRADER_CONFIG_FILE)
     data = buffer.getvalue()
     return data, hashlib.sha256(data).hexdigest()
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from fashion_lessons.files import write_atomic
 from fashion_lessons.grading.autograde import autograde_submission
 from fashion_lessons.grading.feedback import failed_submission, has_submission, no_submission
+from fashion_lessons.grading.nbgrader_apps import last_error
 from fashion_lessons.grading.types import ExecutionOptions, IsolationOptions, SubmissionResult
 from fashion_lessons.grading.workspace import GradingCourse, open_grading
 from fashion_lessons.sandbox.bubblewrap import Limits
@@ -100,7 +101,8 @@ def autograde_isolated(
     finally:
         kill_tree(worker.pid)  # kernels a finished worker may have left behind
     if worker.exitcode != 0 or not (state / RESULT_FILE).exists():
-        reason = f"the grading worker failed (exit code {worker.exitcode})"
+        log = (state / "worker.log").read_text(encoding="utf-8", errors="replace")
+        reason = f"the grading worker failed (exit code {worker.exitcode}): {last_error(log)}"
         return failed_submission(course, student, assignment, reason, _since(start))
     data = json.loads((state / RESULT_FILE).read_text())
     max_score = course.max_scores[assignment]

@@ -11,7 +11,12 @@ import shutil
 from pathlib import Path
 
 from fashion_lessons.files import empty_folder
-from fashion_lessons.grading.config import CONFIG_FILE, COURSE_ROOT, assignment_ids, load_config
+from fashion_lessons.grading.config import (
+    COURSE_ROOT,
+    NBGRADER_CONFIG_FILE,
+    assignment_ids,
+    load_config,
+)
 from fashion_lessons.grading.nbgrader_apps import converter, run_app
 from fashion_lessons.grading.reports import REPORT_FILES
 from fashion_lessons.grading.types import CourseError, ExecutionOptions
@@ -88,7 +93,7 @@ def prepare_grading(
         elif entry.exists():
             entry.unlink()
     shutil.copytree(root / "solutions", out / "solutions")
-    shutil.copy(root / CONFIG_FILE, out / CONFIG_FILE)
+    shutil.copy(root / NBGRADER_CONFIG_FILE, out / NBGRADER_CONFIG_FILE)
     config = load_config(out, execution)
     config.CourseDirectory.db_url = f"sqlite:///{out / 'gradebook.db'}"
     create_gradebook(config.CourseDirectory.db_url)

@@ -159,15 +159,10 @@ def train_fast(
     """
     from fashion_lessons.models import compile_model
 
-    _check_lengths(images, labels)
+    _check_lengths(images, labels)  # before the model is compiled again
     compile_model(model, scaled_learning_rate(batch_size), steps_per_execution=10)
-    return model.fit(
-        make_dataset(images, labels, batch_size, seed),
-        epochs=epochs,
-        validation_data=validation_data,
-        shuffle=False,  # the dataset reshuffles itself each epoch
-        verbose=verbose,
-        callbacks=callbacks,
+    return train(
+        model, images, labels, epochs, validation_data, batch_size, verbose, callbacks, seed
     )
 
 

@@ -525,7 +525,10 @@ class _Visit:
             if not ("ERR_BLOCKED_BY_CLIENT" in text and url in self.blocked)
         ]
 
-    def close(self) -> None:
+    def __enter__(self) -> _Visit:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
         self.context.close()
 
 
@@ -537,8 +540,7 @@ def test_every_page_loads_cleanly_in_chromium(site, server, browser):
     urls = _page_urls(site, server)
     assert len(urls) >= len(PAGES)
     for url in urls:
-        visit = _Visit(browser, server)
-        try:
+        with _Visit(browser, server) as visit:
             response = visit.page.goto(url, wait_until="load")
             assert response is not None and response.status == 200, url
             visit.page.wait_for_load_state("networkidle")
@@ -552,13 +554,10 @@ def test_every_page_loads_cleanly_in_chromium(site, server, browser):
                 ".map(image => image.src.slice(0, 80))"
             )
             assert not broken, f"{url}: images that did not load: {broken}"
-        finally:
-            visit.close()
 
 
 def test_blocked_request_errors_are_the_only_ones_ignored(browser, server):
-    visit = _Visit(browser, server)
-    try:
+    with _Visit(browser, server) as visit:
         visit.console_errors = [
             ("Failed to load resource: net::ERR_BLOCKED_BY_CLIENT", "https://cdn.example/x.js"),
             ("Uncaught TypeError: x is undefined", f"{server}/book/welcome.html"),
@@ -567,8 +566,6 @@ def test_blocked_request_errors_are_the_only_ones_ignored(browser, server):
         assert visit.unexpected_console_errors() == [
             ("Uncaught TypeError: x is undefined", f"{server}/book/welcome.html")
         ]
-    finally:
-        visit.close()
 
 
 def test_every_internal_link_resolves(site, server, browser):
@@ -589,7 +586,7 @@ def test_every_internal_link_resolves(site, server, browser):
         return pages[url]
 
     problems, checked = [], 0
-    try:
+    with visit:
         for url in _page_urls(site, server):
             for href in fetch(url)[2]:
                 absolute = urllib.parse.urljoin(url, href)
@@ -602,36 +599,27 @@ def test_every_internal_link_resolves(site, server, browser):
                     problems.append(f"{url} -> {href}: HTTP {status}")
                 elif fragment and ids and urllib.parse.unquote(fragment) not in ids:
                     problems.append(f"{url} -> {href}: no element with id {fragment!r}")
-    finally:
-        visit.close()
     assert checked > 100, f"suspiciously few internal links were checked ({checked})"
     assert not problems, "\n".join(problems[:20])
 
 
 def test_the_link_check_would_catch_a_broken_link(server, browser):
-    visit = _Visit(browser, server)
-    try:
+    with _Visit(browser, server) as visit:
         assert visit.context.request.get(f"{server}/book/no-such-page.html").status == 404
-    finally:
-        visit.close()
 
 
 def test_search_finds_dropout(server, browser):
-    visit = _Visit(browser, server)
-    try:
+    with _Visit(browser, server) as visit:
         visit.page.goto(f"{server}/search.html?q=dropout", wait_until="load")
         results = visit.page.locator("#search-results ul.search li a")
         results.first.wait_for(timeout=20_000)
         hrefs = results.evaluate_all("links => links.map(link => link.getAttribute('href'))")
         assert any("book/dropout.html" in href for href in hrefs), hrefs
         assert not visit.unexpected_console_errors()
-    finally:
-        visit.close()
 
 
 def test_colab_button_in_the_browser_points_at_the_dropout_notebook(server, browser):
-    visit = _Visit(browser, server)
-    try:
+    with _Visit(browser, server) as visit:
         visit.page.goto(f"{server}/book/dropout.html", wait_until="load")
         link = visit.page.locator("a[href*='colab.research.google.com']")
         assert link.count() == 1
@@ -641,8 +629,6 @@ def test_colab_button_in_the_browser_points_at_the_dropout_notebook(server, brow
         response = visit.context.request.get(f"{server}/{notebook}")
         assert response.ok
         assert any("dropout_sweep" in "".join(cell["source"]) for cell in response.json()["cells"])
-    finally:
-        visit.close()
 
 
 # --- self-checks, and every page at desktop and phone width ------------------------------
@@ -697,8 +683,7 @@ def test_every_page_fits_its_column_and_self_checks_answer(site, server, browser
     width, height = VIEWPORTS[viewport]
     problems, answered = {}, 0
     for url in _page_urls(site, server):
-        visit = _Visit(browser, server)
-        try:
+        with _Visit(browser, server) as visit:
             visit.page.set_viewport_size({"width": width, "height": height})
             visit.page.goto(url, wait_until="load")
             visit.page.wait_for_load_state("networkidle")
@@ -721,15 +706,12 @@ def test_every_page_fits_its_column_and_self_checks_answer(site, server, browser
                 assert explanation.count() == 0 or explanation.is_visible()
                 answered += 1
             assert not visit.page_errors, f"{url}: {visit.page_errors}"
-        finally:
-            visit.close()
     assert not problems, f"at {width} px: {problems}"
     assert answered >= 2 * len(LESSONS)
 
 
 def test_the_overflow_check_would_catch_a_wide_figure(site, server, browser):
-    visit = _Visit(browser, server)
-    try:
+    with _Visit(browser, server) as visit:
         visit.page.set_viewport_size({"width": 390, "height": 844})
         visit.page.goto(f"{server}/book/load.html", wait_until="load")
         visit.page.evaluate(
@@ -737,8 +719,6 @@ def test_the_overflow_check_would_catch_a_wide_figure(site, server, browser):
             " img.style.maxWidth = 'none'; img.style.width = '900px'; }"
         )
         assert visit.page.evaluate(OVERFLOWS)
-    finally:
-        visit.close()
 
 
 CONTRAST = """() => {
@@ -772,8 +752,7 @@ CONTRAST = """() => {
 
 def test_model_summary_text_has_enough_contrast(site, server, browser):
     for name in ("model", "dropout"):
-        visit = _Visit(browser, server)
-        try:
+        with _Visit(browser, server) as visit:
             visit.page.emulate_media(color_scheme="light")
             visit.page.goto(f"{server}/book/{name}.html", wait_until="load")
             spans = visit.page.locator(".cell_output pre span")
@@ -786,8 +765,6 @@ def test_model_summary_text_has_enough_contrast(site, server, browser):
                 "'beforeend', '<span style=\"color: #00d7ff !important\">None</span>')"
             )
             assert visit.page.evaluate(CONTRAST)
-        finally:
-            visit.close()
 
 
 def test_class_names_in_running_text_are_lower_case_with_the_right_article(site):

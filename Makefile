@@ -61,7 +61,8 @@ system-deps:
 	fi
 
 # The browser test runs on a real build, so the site is built (or refreshed) first.
-# Tests mostly wait on kernels, so more workers than cores; each file stays on one
+# More workers than cores, so one worker's waits (kernels starting, deliberate timeouts)
+# are filled with another's work; each file stays on one
 # worker, so the graded classes its tests share are graded once.
 TEST_WORKERS ?= 4
 test: install book

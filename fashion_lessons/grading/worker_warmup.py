@@ -4,14 +4,14 @@ Each submission is graded in a process forked from that server (:mod:`.workers`)
 what the server computed before forking is inherited. Importing this module renders one
 small feedback page and validates one notebook, which compiles the CSS selectors, the
 regular expressions of the templates and of Pygments' Python lexer, and nbformat's schema
-validator: about a second of CPU that each worker would otherwise spend again.
+validator: about half a second of CPU that each worker would otherwise spend again.
 """
 
 from __future__ import annotations
 
 
-def warm_up() -> None:
-    """Render a two-cell notebook as a feedback page and validate it; keep nothing."""
+def warm_up() -> str:
+    """Validate a two-cell notebook and render it as a feedback page; return the page."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -21,7 +21,8 @@ def warm_up() -> None:
     notebook = new_notebook(cells=[new_markdown_cell("*Notes* with `code`."), code])
     nbformat.validate(notebook)
     # nbgrader's feedback template extends this one
-    InertHTMLExporter(template_name="classic").from_notebook_node(notebook)
+    page, _ = InertHTMLExporter(template_name="classic").from_notebook_node(notebook)
+    return page
 
 
 try:

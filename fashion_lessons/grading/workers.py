@@ -101,8 +101,9 @@ def autograde_isolated(
     finally:
         kill_tree(worker.pid)  # kernels a finished worker may have left behind
     if worker.exitcode != 0 or not (state / RESULT_FILE).exists():
-        log = (state / "worker.log").read_text(encoding="utf-8", errors="replace")
-        reason = f"the grading worker failed (exit code {worker.exitcode}): {last_error(log)}"
+        log = state / "worker.log"
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        reason = f"the grading worker failed (exit code {worker.exitcode}): {last_error(text)}"
         return failed_submission(course, student, assignment, reason, _since(start))
     data = json.loads((state / RESULT_FILE).read_text())
     max_score = course.max_scores[assignment]

@@ -187,3 +187,11 @@ def test_a_full_disk_while_writing_feedback_keeps_grades_consistent(tmp_path):
         for student in ("ref1", "ref2"):
             submission = gradebook.find_submission(ASSIGNMENT, student)
             assert submission.score == float(rows[student]["score"])
+
+
+def test_the_workers_warm_up_renders_a_feedback_page():
+    """What the workers' server runs before forking them works (its import hides failures)."""
+    from fashion_lessons.grading.worker_warmup import warm_up
+
+    page = warm_up()
+    assert "<em>Notes</em>" in page and "Content-Security-Policy" in page

@@ -39,6 +39,7 @@ from fashion_lessons.grading.workspace import GradingCourse, prepare_grading
 from fashion_lessons.sandbox.bounds import Bounds
 from fashion_lessons.sandbox.bubblewrap import check_sandbox
 from fashion_lessons.sandbox.enclosures import mechanism
+from fashion_lessons.sandbox.zygote_server import PRELOAD as ALL_PRELOADS
 
 PLUGIN_NAME = "fashion-lessons-grading"
 PRELOAD = "fashion_lessons.grading.dask_worker"  # this module, by the name Dask imports it
@@ -53,12 +54,18 @@ class GradingPlugin(WorkerPlugin):
     isolation : IsolationOptions, optional
         Sandbox, wall-clock limit, memory cap, zygotes and whole-submission bounds; by
         default those of ``fashion-lessons grade`` (bounds on).
+    preload : tuple of str, default all the course's notebooks import
+        What the zygotes import for their kernels (see
+        :func:`fashion_lessons.grading.preloads.kernel_preloads`).
     """
 
     name = PLUGIN_NAME
 
-    def __init__(self, isolation: IsolationOptions | None = None):
+    def __init__(
+        self, isolation: IsolationOptions | None = None, preload: tuple[str, ...] = ALL_PRELOADS
+    ):
         self.isolation = isolation or IsolationOptions(bounds=Bounds())
+        self.preload = tuple(preload)
 
     def setup(self, worker) -> None:
         # Grading forks a process per submission; a daemonic worker may not have children.
@@ -71,15 +78,26 @@ class GradingPlugin(WorkerPlugin):
         self.lock = threading.Lock()
         if self.isolation.sandbox:
             check_sandbox()
-        self.zygotes = start_zygotes(self.home, self.isolation, worker.state.nthreads)
+        self.slots = worker.state.nthreads
+        self.zygotes: list | None = None  # started by the first submission
         self.idle: queue.Queue = queue.Queue()
-        for zygote in self.zygotes:
-            self.idle.put(zygote)
 
     def teardown(self, worker) -> None:
-        for zygote in self.zygotes:
-            zygote.close()
+        with self.lock:
+            for zygote in self.zygotes or ():
+                zygote.close()
         shutil.rmtree(self.home, ignore_errors=True)
+
+    def warm_up(self) -> list:
+        """This worker's zygotes, one per thread, started by the first submission (they
+        preload while its course is prepared): a plugin replaced before it grades
+        anything costs nothing."""
+        with self.lock:
+            if self.zygotes is None:
+                self.zygotes = start_zygotes(self.home, self.isolation, self.slots, self.preload)
+                for zygote in self.zygotes:
+                    self.idle.put(zygote)
+            return self.zygotes
 
     def course(self, source: bytes, fingerprint: str) -> GradingCourse:
         """This worker's private grading course built from ``source`` (once per course)."""
@@ -95,7 +113,7 @@ class GradingPlugin(WorkerPlugin):
         self, course: GradingCourse, student: str, assignment: str, execution
     ) -> SubmissionResult:
         """Autograde a collected submission with an idle zygote of this worker."""
-        if not self.zygotes:
+        if not self.warm_up():
             return autograde_isolated(course, student, assignment, self.isolation, execution)
         zygote = self.idle.get()
         try:
@@ -130,6 +148,7 @@ def grade_remote(job: dict) -> dict:
     plugin = worker.plugins.get(PLUGIN_NAME)
     if plugin is None:
         raise CourseError(f"worker {worker.address} runs without the course's grading plugin")
+    plugin.warm_up()
     course = plugin.course(job["course"], job["fingerprint"])
     student, assignment = job["student"], job["assignment"]
     folders = {name: course.out / name / student / assignment for name in COURSE_FOLDERS}

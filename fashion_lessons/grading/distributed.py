@@ -24,6 +24,7 @@ from fashion_lessons.grading.dask_worker import PLUGIN_NAME, GradingPlugin, grad
 from fashion_lessons.grading.feedback import failed_submission, has_submission, no_submission
 from fashion_lessons.grading.journal import append_journal, read_journal
 from fashion_lessons.grading.pool import progress_line
+from fashion_lessons.grading.preloads import kernel_preloads
 from fashion_lessons.grading.transfer import import_grades, pack_course, read_folder, write_folder
 from fashion_lessons.grading.types import (
     CourseError,
@@ -159,7 +160,11 @@ def grade_on_cluster(
     done = read_journal(course.out, identity)
     if done:
         say(f"resuming: {len(done)} of {len(pairs)} submissions already graded")
-    _register(client, GradingPlugin(isolation))
+    todo = [pair for pair in pairs if pair not in done]
+    handed_in = [
+        assignment for student, assignment in todo if has_submission(course, student, assignment)
+    ]
+    _register(client, GradingPlugin(isolation, kernel_preloads(course, handed_in)))
     client.run_on_scheduler(_configure_scheduler, allowed=max_tries - 1)
     workers = len(client.scheduler_info().get("workers", {}))
     say(f"Dask scheduler {client.scheduler.address}: {workers} worker(s) now")
@@ -175,7 +180,6 @@ def grade_on_cluster(
             seen.add(line)
             say(line)
 
-    todo = [pair for pair in pairs if pair not in done]
     futures = _submit(client, course, todo, execution, finish)
     try:
         for future in as_completed(list(futures), loop=client.loop):

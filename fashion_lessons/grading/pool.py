@@ -13,14 +13,21 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from fashion_lessons.grading.feedback import NO_SUBMISSION, failed_submission
+from fashion_lessons.grading.feedback import (
+    NO_SUBMISSION,
+    failed_submission,
+    has_submission,
+    no_submission,
+)
 from fashion_lessons.grading.journal import append_journal, read_journal
+from fashion_lessons.grading.preloads import kernel_preloads
 from fashion_lessons.grading.types import ExecutionOptions, IsolationOptions, SubmissionResult
 from fashion_lessons.grading.workers import KernelSlot, autograde_isolated, start_worker_server
 from fashion_lessons.grading.workspace import STATE_DIR, GradingCourse
 from fashion_lessons.sandbox.bubblewrap import Limits, check_sandbox
 from fashion_lessons.sandbox.enclosures import describe
 from fashion_lessons.sandbox.zygote import Zygote
+from fashion_lessons.sandbox.zygote_server import PRELOAD
 
 
 def grade_all(
@@ -37,7 +44,8 @@ def grade_all(
     Each finished submission is appended to the journal of the run ``identity``
     (:mod:`fashion_lessons.grading.journal`) before the next is reported, so a run killed
     at any moment and started again with the same inputs grades every remaining
-    submission once and keeps every recorded grade.
+    submission once and keeps every recorded grade. Only handed-in submissions take a
+    worker, and the workers' zygotes preload what those assignments' notebooks import.
 
     Returns
     -------
@@ -54,11 +62,19 @@ def grade_all(
     if isolation.forks_kernels and isolation.bounds is not None:
         say(describe(isolation.bounds, Limits.tmp_bytes))
     todo = [pair for pair in pairs if pair not in done]
-    if todo:
+    handed_in = [pair for pair in todo if has_submission(course, *pair)]
+    missing = set(todo) - set(handed_in)
+    if handed_in:
         start_worker_server()
-    workers = max(1, min(workers, len(todo)))
+    workers = max(1, min(workers, len(handed_in)))
     lock = threading.Lock()
     idle_zygotes: queue.Queue = queue.Queue()
+
+    def record(pair: tuple[str, str], result: SubmissionResult) -> None:
+        with lock:
+            append_journal(course.out, identity, result)
+            done[pair] = result
+            say(progress_line(len(done), len(pairs), result))
 
     def run(pair: tuple[str, str]) -> SubmissionResult:
         if not isolation.forks_kernels:
@@ -70,17 +86,16 @@ def grade_all(
             zygote.make_idle()  # nothing of this student reaches the next one
             idle_zygotes.put(zygote)
 
-    with _zygotes(course.out, isolation, workers if todo else 0) as zygotes:
+    for pair in sorted(missing):
+        record(pair, no_submission(course, *pair))
+    preload = kernel_preloads(course, [assignment for _, assignment in handed_in])
+    with _zygotes(course.out, isolation, workers if handed_in else 0, preload) as zygotes:
         for zygote in zygotes:
             idle_zygotes.put(zygote)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run, pair): pair for pair in todo}
+            futures = {pool.submit(run, pair): pair for pair in handed_in}
             for future in as_completed(futures):
-                result = future.result()
-                with lock:
-                    append_journal(course.out, identity, result)
-                    done[futures[future]] = result
-                    say(progress_line(len(done), len(pairs), result))
+                record(futures[future], future.result())
     return [done[pair] for pair in pairs]
 
 
@@ -120,10 +135,13 @@ def progress_line(count: int, total: int, result: SubmissionResult) -> str:
     )
 
 
-def start_zygotes(logs: Path, isolation: IsolationOptions, count: int) -> list[Zygote]:
+def start_zygotes(
+    logs: Path, isolation: IsolationOptions, count: int, preload: tuple[str, ...] = PRELOAD
+) -> list[Zygote]:
     """Start ``count`` kernel zygotes (none unless they fork kernels), logging into ``logs``.
 
-    They preload at the same time; each one's :meth:`~Zygote.wait_ready` waits for it.
+    They preload ``preload`` at the same time; each one's :meth:`~Zygote.wait_ready`
+    waits for it.
     """
     started: list[Zygote] = []
     if isolation.forks_kernels:
@@ -131,7 +149,7 @@ def start_zygotes(logs: Path, isolation: IsolationOptions, count: int) -> list[Z
         try:
             for index in range(count):
                 log = Path(logs) / f"zygote-{index}.log"
-                started.append(Zygote(limits, log, isolation.bounds))
+                started.append(Zygote(limits, log, isolation.bounds, preload))
         except BaseException:
             for zygote in started:
                 zygote.close()
@@ -140,9 +158,9 @@ def start_zygotes(logs: Path, isolation: IsolationOptions, count: int) -> list[Z
 
 
 @contextlib.contextmanager
-def _zygotes(out: Path, isolation: IsolationOptions, count: int):
+def _zygotes(out: Path, isolation: IsolationOptions, count: int, preload: tuple[str, ...]):
     """:func:`start_zygotes` for the run in ``out``; stop them after."""
-    started = start_zygotes(Path(out) / STATE_DIR, isolation, count)
+    started = start_zygotes(Path(out) / STATE_DIR, isolation, count, preload)
     try:
         yield started
     finally:

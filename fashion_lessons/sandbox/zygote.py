@@ -1,9 +1,9 @@
 """Sandboxed kernels forked from a process that has imported TensorFlow once.
 
-Every graded notebook imports TensorFlow, and a fresh kernel pays seconds of CPU for
-that — more than most notebooks' own work. A *zygote* is a long-lived process inside
-the bubblewrap sandbox (with its own PID namespace) that imports TensorFlow, Keras,
-NumPy, matplotlib, ipykernel and this package once, then forks one kernel per notebook.
+A fresh kernel pays seconds of CPU to import TensorFlow — more than most notebooks' own
+work. A *zygote* is a long-lived process inside the bubblewrap sandbox (with its own PID
+namespace) that imports ipykernel and what the notebooks import (TensorFlow, Keras,
+NumPy, matplotlib, this package) once, then forks one kernel per notebook.
 A fork shares those pages copy-on-write, so a kernel is ready in milliseconds.
 
 Three programs take part; this module is the first one's side:
@@ -47,6 +47,7 @@ from fashion_lessons.sandbox.bounds import Bounds, bwrap_arguments, private_laun
 from fashion_lessons.sandbox.bubblewrap import Limits, SandboxUnavailable, sandbox_command
 from fashion_lessons.sandbox.enclosures import enclosure
 from fashion_lessons.sandbox.processes import kill_tree
+from fashion_lessons.sandbox.zygote_server import PRELOAD
 
 START_TIMEOUT_S = 180.0  # preloading takes a few seconds, more on a loaded machine
 IDLE_TIMEOUT_S = 30.0
@@ -73,11 +74,20 @@ class Zygote:
     bounds : Bounds, optional
         Bound each kernel's submission as a whole; :attr:`enclosure` holds them
         (see :mod:`fashion_lessons.sandbox.enclosures`).
+    preload : tuple of str, default every module the course's notebooks import
+        Modules imported once in the zygote, so its kernels start with them.
     """
 
-    def __init__(self, limits: Limits, log: Path, bounds: Bounds | None = None):
+    def __init__(
+        self,
+        limits: Limits,
+        log: Path,
+        bounds: Bounds | None = None,
+        preload: tuple[str, ...] = PRELOAD,
+    ):
         self.limits = limits
         self.bounds = bounds
+        self.preload = tuple(preload)
         self.log = Path(log)
         # Unix socket paths are limited to 107 bytes: a short folder under /tmp.
         self.slot = Path(tempfile.mkdtemp(prefix="fl-slot-"))
@@ -135,6 +145,7 @@ class Zygote:
             "serve",
             str(listener.fileno()),
             json.dumps(self.limits.__dict__),
+            json.dumps(self.preload),
         ]
         argv = sandbox_command(
             command,

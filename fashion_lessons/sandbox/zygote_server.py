@@ -1,9 +1,10 @@
 """The zygote inside the sandbox and the launcher that nbgrader starts as a kernel.
 
-- ``python -m fashion_lessons.sandbox.zygote_server serve FD LIMITS_JSON`` is the zygote:
-  it preloads TensorFlow and the course library, forks a kernel per connection and,
-  after each, kills every process left in its PID namespace and empties its ``/tmp``,
-  ``/dev/shm``, new ``/dev`` entries and System V IPC objects;
+- ``python -m fashion_lessons.sandbox.zygote_server serve FD LIMITS_JSON PRELOAD_JSON`` is
+  the zygote: it preloads ipykernel and the modules named (e.g. TensorFlow and the course
+  library), forks a kernel per connection and, after each, kills every process left in
+  its PID namespace and empties its ``/tmp``, ``/dev/shm``, new ``/dev`` entries and
+  System V IPC objects;
 - ``python -m fashion_lessons.sandbox.zygote_server launch SOCKET WORK CONNECTION_FILE``
   is the kernelspec's program: it asks the zygote for a kernel, lives as long as that
   kernel, and the kernel is killed when the launcher dies.
@@ -30,12 +31,13 @@ from fashion_lessons.sandbox.bounds import is_staged, stage_in
 from fashion_lessons.sandbox.bubblewrap import Limits
 from fashion_lessons.sandbox.processes import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
 
+# What the course's notebooks import. A zygote preloads all of them unless it is told
+# which its kernels need: a run without TensorFlow notebooks saves seconds per zygote.
 PRELOAD = (
     "numpy",
     "tensorflow",
     "keras",
     "matplotlib.pyplot",
-    "ipykernel.kernelapp",
     "fashion_lessons.checks",
     "fashion_lessons.data",
     "fashion_lessons.models",
@@ -43,11 +45,23 @@ PRELOAD = (
     "fashion_lessons.preprocess",
     "fashion_lessons.training",
 )
+KERNEL_MODULE = "ipykernel.kernelapp"  # every kernel runs it
 IPCRM = "/usr/bin/ipcrm"  # removes System V IPC objects, which outlive their makers
 
 
-def serve(listener_fd: int, limits: Limits) -> None:
-    """Preload, say ``ready``, then fork a kernel per connection; answer ``ping`` when idle."""
+def serve(listener_fd: int, limits: Limits, preload: tuple[str, ...] = PRELOAD) -> None:
+    """Preload, say ``ready``, then fork a kernel per connection; answer ``ping`` when idle.
+
+    Parameters
+    ----------
+    listener_fd : int
+        The listening Unix socket the launchers connect to.
+    limits : Limits
+        Applied to every kernel.
+    preload : tuple of str
+        Modules imported once here, besides ipykernel; with ``fashion_lessons.data``
+        the dataset is read once too.
+    """
     prctl(PR_SET_DUMPABLE, 0)  # no ptrace or /proc/<pid>/mem from kernels of our user
     if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
         del sys.path[0]  # as ipykernel_launcher does; IPython adds '' back in each kernel
@@ -55,12 +69,13 @@ def serve(listener_fd: int, limits: Limits) -> None:
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     import importlib
 
-    for module in PRELOAD:
+    for module in (*preload, KERNEL_MODULE):
         importlib.import_module(module)
-    from fashion_lessons.data import DataError, load_data
+    if "fashion_lessons.data" in preload:
+        from fashion_lessons.data import DataError, load_data
 
-    with contextlib.suppress(DataError):
-        load_data()  # cached in this process: every kernel gets it without reading
+        with contextlib.suppress(DataError):
+            load_data()  # cached in this process: every kernel gets it without reading
     listener = socket.socket(fileno=listener_fd)
     zygote_fds = {0, 1, 2, listener_fd}
     preloaded_fds = {int(fd) for fd in os.listdir("/proc/self/fd")} - zygote_fds
@@ -210,10 +225,10 @@ def launch(socket_path: str, work: str, connection_file: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``serve FD LIMITS_JSON`` or ``launch SOCKET WORK CONNECTION_FILE``."""
+    """``serve FD LIMITS_JSON PRELOAD_JSON`` or ``launch SOCKET WORK CONNECTION_FILE``."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["serve"] and len(argv) == 3:
-        serve(int(argv[1]), Limits(**json.loads(argv[2])))
+    if argv[:1] == ["serve"] and len(argv) == 4:
+        serve(int(argv[1]), Limits(**json.loads(argv[2])), tuple(json.loads(argv[3])))
         return 0
     if argv[:1] == ["launch"] and len(argv) == 4:
         return launch(*argv[1:])

@@ -20,7 +20,8 @@ ASSIGNMENT = "02-scale-pixels"
 NOTEBOOK = "scale_pixels.ipynb"
 SPIN = "def scale_pixels(images):\n    while True:\n        pass\n"
 WHO_AM_I = (
-    "import os\nprint('uid', os.getuid())\n"
+    "import os, sys\nprint('uid', os.getuid())\n"
+    "print('tensorflow imported:', 'tensorflow' in sys.modules)\n"
     "def scale_pixels(images):\n    return (images / 255).astype('float32')\n"
 )
 
@@ -51,19 +52,32 @@ def test_collected_students_are_in_the_gradebook_before_any_worker_starts(graded
         assert sorted(s.id for s in gradebook.students) == ["blank", "ref", "spin", "whoami"]
 
 
+def _printed_lines(course, student: str) -> list[str]:
+    """The lines a student's graded notebook printed."""
+    graded = nbformat.read(course.out / "autograded" / student / ASSIGNMENT / NOTEBOOK, 4)
+    return [
+        line
+        for cell in graded.cells
+        for output in cell.get("outputs", [])
+        for line in output.get("text", "").splitlines()
+    ]
+
+
 def test_kernels_run_sandboxed_as_an_unprivileged_user(graded_course):
     result = autograde_isolated(graded_course, "whoami", ASSIGNMENT)
     assert result.score == result.max_score > 0, result.reason
-    graded = nbformat.read(
-        graded_course.out / "autograded" / "whoami" / ASSIGNMENT / NOTEBOOK, as_version=4
-    )
-    printed = [
-        output.get("text", "")
-        for cell in graded.cells
-        for output in cell.get("outputs", [])
-        if "uid" in output.get("text", "")
+    assert [line for line in _printed_lines(graded_course, "whoami") if "uid" in line] == [
+        "uid 1000"
     ]
-    assert printed == ["uid 1000\n"]
+
+
+def test_a_run_of_notebooks_without_tensorflow_forks_kernels_without_it(graded_course):
+    """Zygotes preload what the handed-in notebooks import; a missing one adds nothing."""
+    pairs = [("whoami", ASSIGNMENT), ("whoami", "04-train-evaluate")]
+    shown, missing = grade_all(graded_course, pairs, "run-preloads", workers=2)
+    assert shown.score == shown.max_score > 0, shown.reason
+    assert missing.reason == "no submission"
+    assert "tensorflow imported: False" in _printed_lines(graded_course, "whoami")
 
 
 def test_wall_clock_limit_kills_the_worker_and_its_kernel(graded_course):

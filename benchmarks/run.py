@@ -8,6 +8,7 @@ is repeated and the median reported; alternatives are compared inside one run, a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import functools
 import json
@@ -369,10 +370,19 @@ def _run_kernel(mode: str, folder: Path, zygote, notebook) -> tuple[float, float
 def bench_kernels(repeats: int = 2) -> dict:
     """Where a TensorFlow notebook's grading time goes: kernel start and execution,
     fresh kernel against a zygote-forked one, on the reference of assignment 04."""
+    from fashion_lessons.grading.preloads import preloads_imported_by
     from fashion_lessons.sandbox import Limits
     from fashion_lessons.sandbox.zygote import Zygote
 
     folder = Path(tempfile.mkdtemp(prefix="bench-kernels-"))
+    # What a run of assignments 01 and 02 preloads: they import no TensorFlow.
+    modules = preloads_imported_by(sorted((REPO / "solutions").glob("0[12]-*/*.ipynb")))
+    light = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        with contextlib.closing(Zygote(Limits(), folder / "light.log", preload=modules)) as spare:
+            spare.wait_ready()
+        light.append(time.perf_counter() - start)
     start = time.perf_counter()
     zygote = Zygote(Limits(), folder / "zygote.log")
     zygote.wait_ready()
@@ -387,7 +397,10 @@ def bench_kernels(repeats: int = 2) -> dict:
     finally:
         zygote.close()
         shutil.rmtree(folder, ignore_errors=True)
-    result = {"zygote_preload_s": round(preload, 2)}
+    result = {
+        "zygote_preload_s": round(preload, 2),
+        "zygote_preload_light_s": round(statistics.median(light), 2),
+    }
     for mode, runs in times.items():
         result[f"kernel_start_{mode}_s"] = round(statistics.median(r[0] for r in runs), 2)
         result[f"execute_04_{mode}_s"] = round(statistics.median(r[1] for r in runs), 2)

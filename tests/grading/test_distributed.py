@@ -4,6 +4,7 @@ script of the book. Workers and the coordinator killed: ``test_distributed_fault
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import time
 
+import psutil
 import pytest
 from dask_class import OPTIONS, SCALE, cell_grades, cells, journal_keys, rows
 from helpers import REPO, cli_command
@@ -103,6 +105,13 @@ def test_the_worker_command_joins_the_scheduler_with_the_grading_plugin(cluster,
 
         assert client.run(has_plugin, workers=[address]) == {address: True}
         assert client.scheduler_info()["workers"][address]["name"] == "extra"
+        # Its zygotes start with its first submission: joining costs no TensorFlow import.
+        commands = []
+        for child in psutil.Process(worker.pid).children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                commands.append(" ".join(child.cmdline()))
+        assert commands, "the worker command runs its worker in a child process"
+        assert not [c for c in commands if "fashion_lessons.sandbox.zygote_server" in c]
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)

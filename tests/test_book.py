@@ -9,6 +9,7 @@ requests cause are ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import http.server
@@ -536,24 +537,15 @@ def _page_urls(site: Path, base: str) -> list[str]:
     return [f"{base}/{path.relative_to(site).as_posix()}" for path in _html_pages(site)]
 
 
-def test_every_page_loads_cleanly_in_chromium(site, server, browser):
-    urls = _page_urls(site, server)
-    assert len(urls) >= len(PAGES)
-    for url in urls:
-        with _Visit(browser, server) as visit:
-            response = visit.page.goto(url, wait_until="load")
-            assert response is not None and response.status == 200, url
-            visit.page.wait_for_load_state("networkidle")
-            assert not visit.page_errors, f"{url}: uncaught errors {visit.page_errors}"
-            assert not visit.unexpected_console_errors(), (
-                f"{url}: {visit.unexpected_console_errors()}"
-            )
-            broken = visit.page.evaluate(
-                "() => Array.from(document.images)"
-                ".filter(image => !image.complete || image.naturalWidth === 0)"
-                ".map(image => image.src.slice(0, 80))"
-            )
-            assert not broken, f"{url}: images that did not load: {broken}"
+def test_every_page_loads_cleanly_in_chromium(surveys):
+    """No error, no broken image: the desktop visits the layout test below shares."""
+    pages = surveys("desktop")
+    assert len(pages) >= len(PAGES)
+    for url, page in pages.items():
+        assert page.status == 200, url
+        assert not page.load_errors, f"{url}: uncaught errors {page.load_errors}"
+        assert not page.console_errors, f"{url}: {page.console_errors}"
+        assert not page.broken_images, f"{url}: images that did not load: {page.broken_images}"
 
 
 def test_blocked_request_errors_are_the_only_ones_ignored(browser, server):
@@ -678,35 +670,93 @@ def _answer(question, right: bool) -> str:
     return question.locator(".self-check-feedback").inner_text()
 
 
+@dataclasses.dataclass
+class _PageSurvey:
+    """One visit of a page at one viewport: how it loaded, then its layout and self-checks.
+
+    ``answers`` holds, per self-check: the feedback to a wrong answer, whether the
+    explanation stayed hidden then, the feedback to the right answer, and whether the
+    explanation (if any) showed then.
+    """
+
+    status: int | None
+    load_errors: list[str]
+    console_errors: list[tuple[str, str]]
+    broken_images: list[str]
+    overflows: list[str]
+    answers: list[tuple[str, bool, str, bool]]
+    page_errors: list[str]
+
+
+def _survey_page(browser, server: str, url: str, viewport: tuple[int, int]) -> _PageSurvey:
+    with _Visit(browser, server) as visit:
+        visit.page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+        response = visit.page.goto(url, wait_until="load")
+        visit.page.wait_for_load_state("networkidle")
+        load_errors = list(visit.page_errors)
+        console_errors = visit.unexpected_console_errors()
+        broken = visit.page.evaluate(
+            "() => Array.from(document.images)"
+            ".filter(image => !image.complete || image.naturalWidth === 0)"
+            ".map(image => image.src.slice(0, 80))"
+        )
+        overflows = visit.page.evaluate(OVERFLOWS)
+        answers = []
+        questions = visit.page.locator(".self-check")
+        for index in range(questions.count()):
+            question = questions.nth(index)
+            question.scroll_into_view_if_needed()
+            wrong = _answer(question, right=False)
+            hidden = question.locator(".self-check-explanation").is_hidden()
+            right = _answer(question, right=True)
+            explanation = question.locator(".self-check-explanation")
+            shown = explanation.count() == 0 or explanation.is_visible()
+            answers.append((wrong, hidden, right, shown))
+        return _PageSurvey(
+            response.status if response is not None else None,
+            load_errors,
+            console_errors,
+            broken,
+            overflows,
+            answers,
+            list(visit.page_errors),
+        )
+
+
+@pytest.fixture(scope="module")
+def surveys(site, server, browser):
+    """Every page visited once per viewport (``VIEWPORTS``), by URL; each viewport's
+    visits are made the first time a test asks for them and shared after."""
+    done: dict[str, dict[str, _PageSurvey]] = {}
+
+    def survey(viewport: str) -> dict[str, _PageSurvey]:
+        if viewport not in done:
+            done[viewport] = {
+                url: _survey_page(browser, server, url, VIEWPORTS[viewport])
+                for url in _page_urls(site, server)
+            }
+        return done[viewport]
+
+    return survey
+
+
 @pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_every_page_fits_its_column_and_self_checks_answer(site, server, browser, viewport):
-    width, height = VIEWPORTS[viewport]
+def test_every_page_fits_its_column_and_self_checks_answer(surveys, viewport):
     problems, answered = {}, 0
-    for url in _page_urls(site, server):
-        with _Visit(browser, server) as visit:
-            visit.page.set_viewport_size({"width": width, "height": height})
-            visit.page.goto(url, wait_until="load")
-            visit.page.wait_for_load_state("networkidle")
-            found = visit.page.evaluate(OVERFLOWS)
-            if found:
-                problems[url] = found
-            questions = visit.page.locator(".self-check")
-            name = url.rsplit("/", 1)[-1].removesuffix(".html")
-            if name in LESSONS:
-                assert 2 <= questions.count() <= 4, f"{name} has {questions.count()} self-checks"
-            for index in range(questions.count()):
-                question = questions.nth(index)
-                question.scroll_into_view_if_needed()
-                wrong = _answer(question, right=False)
-                assert wrong.startswith("✗"), (url, index, wrong)
-                assert question.locator(".self-check-explanation").is_hidden()
-                right = _answer(question, right=True)
-                assert right.startswith("✓"), (url, index, right)
-                explanation = question.locator(".self-check-explanation")
-                assert explanation.count() == 0 or explanation.is_visible()
-                answered += 1
-            assert not visit.page_errors, f"{url}: {visit.page_errors}"
-    assert not problems, f"at {width} px: {problems}"
+    for url, page in surveys(viewport).items():
+        if page.overflows:
+            problems[url] = page.overflows
+        name = url.rsplit("/", 1)[-1].removesuffix(".html")
+        if name in LESSONS:
+            assert 2 <= len(page.answers) <= 4, f"{name} has {len(page.answers)} self-checks"
+        for index, (wrong, hidden, right, shown) in enumerate(page.answers):
+            assert wrong.startswith("✗"), (url, index, wrong)
+            assert hidden, (url, index, "the explanation showed after a wrong answer")
+            assert right.startswith("✓"), (url, index, right)
+            assert shown, (url, index, "the explanation did not show after the right answer")
+            answered += 1
+        assert not page.page_errors, f"{url}: {page.page_errors}"
+    assert not problems, f"at {VIEWPORTS[viewport][0]} px: {problems}"
     assert answered >= 2 * len(LESSONS)
 
 

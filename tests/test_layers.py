@@ -162,3 +162,16 @@ def test_the_checker_catches_a_cycle_within_a_layer(tmp_path):
 def test_the_checker_names_a_module_outside_every_layer(tmp_path):
     problems = layering_problems(_write(tmp_path, CLEAN | {"stray.py": ""}))
     assert problems == ["fashion_lessons.stray: not in LAYERS"]
+
+
+def test_the_readme_layout_lists_every_module():
+    """Each module of the package has its line in the README's layout (``plots/`` as one)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    package = REPO / "fashion_lessons"
+    modules = {
+        path.name
+        for path in package.rglob("*.py")
+        if path.name != "__init__.py" and path.parent != package / "plots"
+    }
+    assert "plots/" in readme
+    assert sorted(name for name in modules if name not in readme.split()) == []

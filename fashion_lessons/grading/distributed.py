@@ -85,14 +85,11 @@ def _register(client, plugin: GradingPlugin, tries: int = 3) -> None:
             time.sleep(5)
 
 
-def _submit(client, course: GradingCourse, todo, execution, finish) -> dict:
-    """A task per handed-in submission of ``todo``; the others are finished at once."""
+def _submit(client, course: GradingCourse, handed_in, execution) -> dict:
+    """A task per (student, assignment) of ``handed_in``."""
     sources = {assignment: pack_course(course.out, assignment) for assignment in course.assignments}
     futures = {}
-    for student, assignment in todo:
-        if not has_submission(course, student, assignment):
-            finish(no_submission(course, student, assignment))
-            continue
+    for student, assignment in handed_in:
         source, fingerprint = sources[assignment]
         job = {
             "course": source,
@@ -161,10 +158,11 @@ def grade_on_cluster(
     if done:
         say(f"resuming: {len(done)} of {len(pairs)} submissions already graded")
     todo = [pair for pair in pairs if pair not in done]
-    handed_in = [
-        assignment for student, assignment in todo if has_submission(course, student, assignment)
-    ]
-    _register(client, GradingPlugin(isolation, kernel_preloads(course, handed_in)))
+    handed_in, missing = [], []
+    for pair in todo:
+        (handed_in if has_submission(course, *pair) else missing).append(pair)
+    preload = kernel_preloads(course, [assignment for _, assignment in handed_in])
+    _register(client, GradingPlugin(isolation, preload))
     client.run_on_scheduler(_configure_scheduler, allowed=max_tries - 1)
     workers = len(client.scheduler_info().get("workers", {}))
     say(f"Dask scheduler {client.scheduler.address}: {workers} worker(s) now")
@@ -180,7 +178,9 @@ def grade_on_cluster(
             seen.add(line)
             say(line)
 
-    futures = _submit(client, course, todo, execution, finish)
+    for pair in missing:
+        finish(no_submission(course, *pair))
+    futures = _submit(client, course, handed_in, execution)
     try:
         for future in as_completed(list(futures), loop=client.loop):
             finish(_outcome(course, future, futures[future], max_tries, once))

@@ -62,8 +62,9 @@ def grade_all(
     if isolation.forks_kernels and isolation.bounds is not None:
         say(describe(isolation.bounds, Limits.tmp_bytes))
     todo = [pair for pair in pairs if pair not in done]
-    handed_in = [pair for pair in todo if has_submission(course, *pair)]
-    missing = set(todo) - set(handed_in)
+    handed_in, missing = [], []
+    for pair in todo:
+        (handed_in if has_submission(course, *pair) else missing).append(pair)
     if handed_in:
         start_worker_server()
     workers = max(1, min(workers, len(handed_in)))
@@ -86,7 +87,7 @@ def grade_all(
             zygote.make_idle()  # nothing of this student reaches the next one
             idle_zygotes.put(zygote)
 
-    for pair in sorted(missing):
+    for pair in missing:
         record(pair, no_submission(course, *pair))
     preload = kernel_preloads(course, [assignment for _, assignment in handed_in])
     with _zygotes(course.out, isolation, workers if handed_in else 0, preload) as zygotes:

@@ -14,7 +14,11 @@ GIB = 2**30
 
 
 def _print_error(message: str) -> None:
-    print(textwrap.fill(f"error: {message}", width=88, break_on_hyphens=False), file=sys.stderr)
+    # Paths stay whole, so a user can copy one from the message.
+    text = textwrap.fill(
+        f"error: {message}", width=88, break_on_hyphens=False, break_long_words=False
+    )
+    print(text, file=sys.stderr)
 
 
 def command_data(args: argparse.Namespace) -> int:

@@ -29,6 +29,16 @@ def test_data_corrupt_is_a_short_error_naming_the_file(data_copy):
     assert "t10k-labels-idx1-ubyte.gz" in result.stderr
 
 
+def test_an_error_never_breaks_a_long_path(capsys):
+    from fashion_lessons.cli import _print_error
+
+    path = "/tmp/" + "a-very-long-folder-name/" * 6 + "t10k-labels-idx1-ubyte.gz"
+    _print_error(f"{path}: the file is damaged; install the dataset again or point elsewhere")
+    lines = capsys.readouterr().err.splitlines()
+    assert any(path in line for line in lines), lines
+    assert len(lines) > 1, "the rest of the message is still wrapped"
+
+
 def test_train_on_a_subset_reports_accuracies_and_writes_the_plot(tmp_path):
     plot = tmp_path / "curves.png"
     result = run_cli(

@@ -399,21 +399,26 @@ def truncated_json(notebook: nbformat.NotebookNode, keep: float = 0.5) -> str:
 def add_infinite_loop(
     notebook: nbformat.NotebookNode, interruptible: bool = True
 ) -> nbformat.NotebookNode:
-    """End the last answer cell with ``while True: pass``.
+    """End the last answer cell with a loop that never ends.
 
     Parameters
     ----------
     notebook : NotebookNode
     interruptible : bool
-        If False, SIGINT is ignored first, so interrupting the kernel (what nbgrader does
-        when a cell times out) does not stop the loop: only killing the kernel does.
+        If True, the loop is ``while True: pass``, which burns a core until nbgrader
+        interrupts the kernel when the cell times out. If False, SIGINT is ignored first,
+        so the interrupt does not stop the loop: only killing the kernel does. That loop
+        sleeps: what the grader faces is a kernel that never answers, and spinning there
+        would only take a core from the rest of the run for the minute it lasts.
 
     Returns
     -------
     NotebookNode
     """
-    ignore = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-    return append_code(notebook, ("" if interruptible else ignore) + "while True:\n    pass\n")
+    if interruptible:
+        return append_code(notebook, "while True:\n    pass\n")
+    ignore = "import signal\nimport time\n\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+    return append_code(notebook, ignore + "while True:\n    time.sleep(0.1)\n")
 
 
 def add_print_flood(notebook: nbformat.NotebookNode, lines: int) -> nbformat.NotebookNode:

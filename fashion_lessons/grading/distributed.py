@@ -21,7 +21,7 @@ import uuid
 
 from fashion_lessons.files import remove_entry
 from fashion_lessons.grading.dask_worker import PLUGIN_NAME, GradingPlugin, grade_remote
-from fashion_lessons.grading.feedback import failed_submission, has_submission, no_submission
+from fashion_lessons.grading.feedback import failed_submission, no_submission, split_handed_in
 from fashion_lessons.grading.journal import append_journal, read_journal
 from fashion_lessons.grading.pool import progress_line
 from fashion_lessons.grading.preloads import kernel_preloads
@@ -158,9 +158,7 @@ def grade_on_cluster(
     if done:
         say(f"resuming: {len(done)} of {len(pairs)} submissions already graded")
     todo = [pair for pair in pairs if pair not in done]
-    handed_in, missing = [], []
-    for pair in todo:
-        (handed_in if has_submission(course, *pair) else missing).append(pair)
+    handed_in, missing = split_handed_in(course, todo)
     preload = kernel_preloads(course, [assignment for _, assignment in handed_in])
     _register(client, GradingPlugin(isolation, preload))
     client.run_on_scheduler(_configure_scheduler, allowed=max_tries - 1)

@@ -18,6 +18,16 @@ def has_submission(course: GradingCourse, student: str, assignment: str) -> bool
     return (course.out / "submitted" / student / assignment).is_dir()
 
 
+def split_handed_in(
+    course: GradingCourse, pairs: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """``pairs`` of (student, assignment) split into handed in and missing, each in order."""
+    handed_in, missing = [], []
+    for pair in pairs:
+        (handed_in if has_submission(course, *pair) else missing).append(pair)
+    return handed_in, missing
+
+
 def no_submission(course: GradingCourse, student: str, assignment: str) -> SubmissionResult:
     """The row of an assignment the student did not hand in: 0 points, no feedback."""
     return SubmissionResult(student, assignment, 0.0, course.max_scores[assignment], NO_SUBMISSION)

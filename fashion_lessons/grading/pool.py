@@ -16,8 +16,8 @@ from pathlib import Path
 from fashion_lessons.grading.feedback import (
     NO_SUBMISSION,
     failed_submission,
-    has_submission,
     no_submission,
+    split_handed_in,
 )
 from fashion_lessons.grading.journal import append_journal, read_journal
 from fashion_lessons.grading.preloads import kernel_preloads
@@ -62,9 +62,7 @@ def grade_all(
     if isolation.forks_kernels and isolation.bounds is not None:
         say(describe(isolation.bounds, Limits.tmp_bytes))
     todo = [pair for pair in pairs if pair not in done]
-    handed_in, missing = [], []
-    for pair in todo:
-        (handed_in if has_submission(course, *pair) else missing).append(pair)
+    handed_in, missing = split_handed_in(course, todo)
     if handed_in:
         start_worker_server()
     workers = max(1, min(workers, len(handed_in)))

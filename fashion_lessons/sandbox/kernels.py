@@ -9,6 +9,10 @@ from pathlib import Path
 from fashion_lessons.sandbox.bubblewrap import Limits, sandbox_command
 
 KERNEL_NAME = "fashion-lessons-sandbox"
+# IPython's input history stays in memory, as in nbclient's own kernels: a history file
+# would be written into the submission's bounded folder while the student's code runs,
+# and when that code fills the folder, IPython's error message lands in the cell's output.
+KERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:",)
 
 
 def install_kernelspec(
@@ -35,7 +39,14 @@ def install_kernelspec(
         (:mod:`fashion_lessons.sandbox.zygote`); ``scratch`` and ``limits`` are then its business.
     """
     limits = limits or Limits()
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    kernel = [
+        sys.executable,
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "{connection_file}",
+        *KERNEL_OPTIONS,
+    ]
     spec = {
         "argv": argv or sandbox_command(kernel, scratch, runtime, limits),
         "display_name": "Python 3 (fashion-lessons sandbox)",

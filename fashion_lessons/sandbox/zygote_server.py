@@ -29,6 +29,7 @@ from pathlib import Path
 from fashion_lessons.files import empty_folder, remove_entry
 from fashion_lessons.sandbox.bounds import is_staged, stage_in
 from fashion_lessons.sandbox.bubblewrap import Limits
+from fashion_lessons.sandbox.kernels import KERNEL_OPTIONS
 from fashion_lessons.sandbox.processes import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
 
 # What the course's notebooks import. A zygote preloads all of them unless it is told
@@ -195,10 +196,11 @@ def _become_kernel(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.chdir(cwd)
     os.environ["HOME"] = cwd
-    sys.argv = ["ipykernel_launcher", "-f", connection_file]
+    argv = ["-f", connection_file, *KERNEL_OPTIONS]
+    sys.argv = ["ipykernel_launcher", *argv]
     from ipykernel.kernelapp import IPKernelApp
 
-    IPKernelApp.launch_instance(argv=["-f", connection_file])
+    IPKernelApp.launch_instance(argv=argv)
     os._exit(0)
 
 

@@ -97,6 +97,8 @@ def test_bytes_written_stop_at_each_places_bound(zygote, tmp_path):
     with bounded_kernel(zygote, tmp_path) as (run, enclosure):
         status, text = run(FILL)
         assert status == "ok", text
+        # the next cell's output is its own, with the folder still full
+        assert run("print('next')") == ("ok", "next\n")
         reason = enclosure.breach()  # asked as the grader asks: when the notebook has run
     lines = [line.split("|") for line in text.splitlines() if "|" in line]
     written = {line[0]: line[1:] for line in lines}

@@ -54,6 +54,12 @@ def test_runs_as_an_unprivileged_user_in_its_scratch_folder(kernel):
     assert text.split() == ["1000", str(scratch)]
 
 
+def test_the_kernel_writes_no_history_file_in_the_students_folder(kernel):
+    run, _, _ = kernel
+    code = "import os; print([f for _, _, fs in os.walk('.') for f in fs if 'history' in f])"
+    assert run(code) == ("ok", "[]\n")
+
+
 def test_can_use_the_package_and_the_dataset(kernel):
     run, _, _ = kernel
     status, text = run(

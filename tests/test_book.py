@@ -497,7 +497,6 @@ class _Visit:
     """One page load with every non-local request blocked and the console recorded."""
 
     def __init__(self, browser, base: str) -> None:
-        self.base = base
         self.context = browser.new_context()
         self.page = self.context.new_page()
         self.blocked: list[str] = []
@@ -565,7 +564,7 @@ def test_only_requests_for_other_hosts_are_blocked(site, browser, server):
     local = f"{server}/_images/{image}"
     foreign = ["https://cdn.example/x.png", f"http://localhost:1/_images/{image}"]
     with _Visit(browser, server) as visit:
-        visit.page.goto(f"{server}/book/welcome.html", wait_until="load")
+        visit.page.goto(local, wait_until="load")  # a page of the server, without the theme
         loaded = visit.page.evaluate(
             "async urls => Promise.all(urls.map(url => new Promise(done => {"
             " const image = new Image(); image.onload = () => done(true);"

@@ -291,21 +291,29 @@ def run_experiment(
     -------
     ExperimentResult
     """
-    from fashion_lessons.training import history_dict
-
     config = config or ExperimentConfig()
     arrays = _validated(
         train_images, train_labels, test_images, test_labels, config.validation_size
     )
-    train_images, train_labels, test_images, test_labels = arrays
-    split, size = _split_sizes(config, len(train_images))
+    _split_sizes(config, len(arrays[0]))  # a bad path or size fails even when cached
     if config.path == "stacked":
         return run_stacked([config], *arrays, cache_dir=cache_dir)[0]
     cached = read_cached(config, cache_dir)
     if cached is not None:
         return cached
     cache_file = _cache_file(config, cache_dir)
+    result = _train_and_measure(config, arrays, verbose)
+    if cache_file is not None:
+        _write_cache(cache_file, result)
+    return result
 
+
+def _train_and_measure(config: ExperimentConfig, arrays, verbose: int) -> ExperimentResult:
+    """One Keras run of ``config`` on the validated ``arrays``, measured and timed."""
+    from fashion_lessons.training import history_dict
+
+    train_images, train_labels, test_images, test_labels = arrays
+    split, size = _split_sizes(config, len(train_images))
     start = time.perf_counter()
     fit_images, fit_labels = train_images[:size], train_labels[:size]
     validation = (train_images[split:], train_labels[split:])
@@ -314,7 +322,7 @@ def run_experiment(
         float(model.evaluate(images, labels, batch_size=1024, verbose=0)[1])
         for images, labels in ((fit_images, fit_labels), validation, (test_images, test_labels))
     ]
-    result = ExperimentResult(
+    return ExperimentResult(
         config=config,
         history=history_dict(history),
         train_accuracy=accuracies[0],
@@ -322,9 +330,6 @@ def run_experiment(
         test_accuracy=accuracies[2],
         seconds=time.perf_counter() - start,
     )
-    if cache_file is not None:
-        _write_cache(cache_file, result)
-    return result
 
 
 def run_stacked(

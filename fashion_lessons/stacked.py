@@ -256,68 +256,46 @@ def train_stacked(
         One per run: its starting weights, batch orders and dropout masks.
     dropout_rates : sequence of float in [0, 1)
         One per run: the rate of the dropout after the hidden layer (0: none).
-    images : (n, 28, 28) float ndarray
-        Scaled training images.
-    labels : (n,) integer ndarray
+    images, labels : (n, 28, 28) float ndarray, (n,) integer ndarray
+        Scaled training images and their labels.
     validation_data : ((m, 28, 28) float ndarray, (m,) integer ndarray)
         Measured after every epoch; its loss decides early stopping.
     evaluation_sets : sequence of (images, labels)
         Measured at the end, on each run's restored weights.
-    epochs : int, default 60
-        The most epochs any run trains.
-    batch_size : int, default 256
-    learning_rate : float, default 0.001
-        Adam's step size, for every run.
+    epochs, batch_size, learning_rate, hidden_units : int, int, float, int
+        The most epochs any run trains, and for every run its batch size, Adam's step size
+        and the hidden layer's width.
     patience : int or None, default 5
         A run stops when its validation loss has not improved for this many epochs, and
         keeps the weights of its best epoch. None trains every run for ``epochs`` and
         keeps its last weights.
-    hidden_units : int, default 128
 
     Returns
     -------
     list of StackedRun
         In the order of ``seeds``.
     """
-
-    if len(seeds) != len(dropout_rates) or not len(seeds):
-        raise ValueError("give one dropout rate per seed, and at least one run")
-    if not all(0.0 <= rate < 1.0 for rate in dropout_rates):
-        raise ValueError(f"dropout rates must lie in [0, 1), found {list(dropout_rates)}")
-    if len(images) != len(labels):
-        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    _check_runs(seeds, dropout_rates, images, labels)
     stack = _Stack.start(seeds, dropout_rates, hidden_units, learning_rate, images, labels)
     val_x, val_y = _flat(validation_data[0]), np.asarray(validation_data[1], np.int32)
-    runs = len(seeds)
-    history = {
-        key: [[] for _ in range(runs)] for key in ("loss", "accuracy", "val_loss", "val_accuracy")
-    }
-    best_loss = np.full(runs, np.inf)
-    best = stack.snapshot()
-    waiting = np.zeros(runs, int)
-    stopped = np.zeros(runs, bool)
+    watch = _EarlyStopping(stack, patience)
     for epoch in range(epochs):
-        measured = (*_epoch(stack, batch_size), *stack.evaluate(val_x, val_y))
-        going = ~stopped[stack.runs]
-        for row in np.flatnonzero(going):
-            for key, values in zip(history, measured):
-                history[key][stack.runs[row]].append(float(values[row]))
-        improved = going & (measured[2] < best_loss[stack.runs])
-        for kept, now in zip(best, stack.snapshot() if improved.any() else []):
-            kept[stack.runs[improved]] = now[improved]
-        best_loss[stack.runs[improved]] = measured[2][improved]
-        waiting[stack.runs] = np.where(improved, 0, waiting[stack.runs] + 1)
-        if patience is not None and epoch > 0:
-            stopped |= waiting >= patience
-        if stopped.all():
+        watch.record(stack, epoch, (*_epoch(stack, batch_size), *stack.evaluate(val_x, val_y)))
+        if watch.stopped.all():
             break
         # a stopped run costs as much as a running one: once a third of the stack has
         # stopped, go on with a smaller stack (each new stack costs a new trace)
-        going = ~stopped[stack.runs]
+        going = ~watch.stopped[stack.runs]
         if going.sum() <= len(going) * 2 / 3:
             stack = stack.subset(np.flatnonzero(going))
-    final = best if patience is not None else stack.snapshot()
-    everyone = _Stack(np.arange(runs), [None] * runs, np.ones(runs), final, 0.0, stack.data)
+    final = watch.best if patience is not None else stack.snapshot()
+    return _results(watch.history, final, stack.data, evaluation_sets)
+
+
+def _results(history, weights, data, evaluation_sets) -> list[StackedRun]:
+    """Each run's history, and its accuracy with ``weights`` on each evaluation set."""
+    runs = len(weights[0])
+    everyone = _Stack(np.arange(runs), [None] * runs, np.ones(runs), weights, 0.0, data)
     scores = [everyone.evaluate(_flat(x), np.asarray(y, np.int32))[1] for x, y in evaluation_sets]
     return [
         StackedRun(
@@ -326,3 +304,45 @@ def train_stacked(
         )
         for run in range(runs)
     ]
+
+
+def _check_runs(seeds, dropout_rates, images, labels) -> None:
+    """Raise ValueError unless there is one rate in [0, 1) per seed and one label per image."""
+    if len(seeds) != len(dropout_rates) or not len(seeds):
+        raise ValueError("give one dropout rate per seed, and at least one run")
+    if not all(0.0 <= rate < 1.0 for rate in dropout_rates):
+        raise ValueError(f"dropout rates must lie in [0, 1), found {list(dropout_rates)}")
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+
+
+class _EarlyStopping:
+    """Per run, as ``keras.callbacks.EarlyStopping(monitor="val_loss", restore_best_weights=True)``:
+    the history, the weights of the best epoch, and whether the run has stopped.
+
+    Rows of a stack are runs ``stack.runs`` of the caller; the arrays here are by run.
+    """
+
+    def __init__(self, stack: _Stack, patience: int | None) -> None:
+        runs = len(stack.runs)
+        self.patience = patience
+        keys = ("loss", "accuracy", "val_loss", "val_accuracy")
+        self.history = {key: [[] for _ in range(runs)] for key in keys}
+        self.best_loss = np.full(runs, np.inf)
+        self.best = stack.snapshot()
+        self.waiting = np.zeros(runs, int)
+        self.stopped = np.zeros(runs, bool)
+
+    def record(self, stack: _Stack, epoch: int, measured) -> None:
+        """Take one epoch's loss, accuracy, val_loss and val_accuracy, each (rows,)."""
+        going = ~self.stopped[stack.runs]
+        for row in np.flatnonzero(going):
+            for key, values in zip(self.history, measured):
+                self.history[key][stack.runs[row]].append(float(values[row]))
+        improved = going & (measured[2] < self.best_loss[stack.runs])
+        for kept, now in zip(self.best, stack.snapshot() if improved.any() else []):
+            kept[stack.runs[improved]] = now[improved]
+        self.best_loss[stack.runs[improved]] = measured[2][improved]
+        self.waiting[stack.runs] = np.where(improved, 0, self.waiting[stack.runs] + 1)
+        if self.patience is not None and epoch > 0:
+            self.stopped |= self.waiting >= self.patience

@@ -1,5 +1,6 @@
 """Small modules and short functions: no module of fashion_lessons/ over 450 lines, no
-function over 60 lines of code (docstrings, comments and blank lines not counted)."""
+function over 60 lines of code (docstrings, comments and blank lines not counted), and
+none whose whole definition, docstring included, spans more than 60 lines."""
 
 from __future__ import annotations
 
@@ -49,6 +50,18 @@ def long_functions(path: Path, limit: int = MAX_FUNCTION_CODE_LINES) -> list[str
     return found
 
 
+def long_definitions(path: Path, limit: int = MAX_FUNCTION_CODE_LINES) -> list[str]:
+    """``module:function (N lines)`` for each function spanning more than ``limit`` lines,
+    from its first decorator to its last line."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            if node.end_lineno - first + 1 > limit:
+                found.append(f"{path.name}:{node.name} ({node.end_lineno - first + 1} lines)")
+    return found
+
+
 def _modules() -> list[Path]:
     return sorted((REPO / "fashion_lessons").rglob("*.py"))
 
@@ -65,6 +78,10 @@ def test_no_function_is_over_the_limit():
     assert [entry for path in _modules() for entry in long_functions(path)] == []
 
 
+def test_no_function_definition_spans_over_the_limit():
+    assert [entry for path in _modules() for entry in long_definitions(path)] == []
+
+
 def test_the_function_counter_skips_docstrings_comments_and_blank_lines(tmp_path):
     body = "    x = 1\n" * 59
     source = f'def f():\n    """Doc\n\n    string."""\n    # why\n\n{body}'
@@ -73,3 +90,11 @@ def test_the_function_counter_skips_docstrings_comments_and_blank_lines(tmp_path
     assert long_functions(path) == []  # the def line and 59 statements
     path.write_text(source.replace("    # why\n", "    # why\n    y = 2\n"))
     assert long_functions(path) == ["m.py:f (61 lines)"]
+
+
+def test_the_span_counter_counts_decorators_and_docstrings(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text('@decorator\ndef f():\n    """Doc."""\n' + "    x = 1\n" * 57)
+    assert long_definitions(path) == []  # 60 lines
+    path.write_text('@decorator\ndef f():\n    """Doc\n\n    string."""\n' + "    x = 1\n" * 57)
+    assert long_definitions(path) == ["m.py:f (62 lines)"]

@@ -97,35 +97,45 @@ def export_grades(
     on_roster = {s.student_id for s in roster}
     not_on_roster = sorted({s for s, _ in rows} - on_roster)
     text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    without = []
-    if lms == "canvas":
-        names = [
-            f"{a} ({config.canvas_assignment_ids[a]})" if a in config.canvas_assignment_ids else a
-            for a in assignments
-        ]
-        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *names])
-        writer.writerow(
-            ["Points Possible", "", "", "", "", *(f"{max_scores[a]:g}" for a in assignments)]
-        )
-        for s in roster:
-            if not (s.canvas_id or s.sis_user_id or s.sis_login_id):
-                without.append(s.student_id)
-                continue
-            cells = [_cell(rows.get((s.student_id, a)), config) for a in assignments]
-            writer.writerow([s.name, s.canvas_id, s.sis_user_id, s.sis_login_id, s.section, *cells])
-    else:
-        field = config.moodle_identifier
-        writer.writerow([_MOODLE_IDENTIFIERS[field], "Full name", *assignments])
-        for s in roster:
-            identifier = getattr(s, field)
-            if not identifier:
-                without.append(s.student_id)
-                continue
-            cells = [_cell(rows.get((s.student_id, a)), config) for a in assignments]
-            writer.writerow([identifier, s.name, *cells])
+    write_rows = _write_canvas if lms == "canvas" else _write_moodle
+    without = write_rows(csv.writer(text), rows, max_scores, roster, config)
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, text.getvalue())
     exported = len(roster) - len(without)
     return ExportReport(target, exported, assignments, not_on_roster, without)
+
+
+def _write_canvas(writer, rows, max_scores, roster, config) -> list[str]:
+    """Canvas' header, points-possible row and a row per student; return who lacks an id."""
+    assignments = sorted(max_scores)
+    ids = config.canvas_assignment_ids
+    names = [f"{a} ({ids[a]})" if a in ids else a for a in assignments]
+    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *names])
+    writer.writerow(
+        ["Points Possible", "", "", "", "", *(f"{max_scores[a]:g}" for a in assignments)]
+    )
+    without = []
+    for s in roster:
+        if not (s.canvas_id or s.sis_user_id or s.sis_login_id):
+            without.append(s.student_id)
+            continue
+        cells = [_cell(rows.get((s.student_id, a)), config) for a in assignments]
+        writer.writerow([s.name, s.canvas_id, s.sis_user_id, s.sis_login_id, s.section, *cells])
+    return without
+
+
+def _write_moodle(writer, rows, max_scores, roster, config) -> list[str]:
+    """Moodle's header and a row per student; return who lacks the chosen identifier."""
+    assignments = sorted(max_scores)
+    field = config.moodle_identifier
+    writer.writerow([_MOODLE_IDENTIFIERS[field], "Full name", *assignments])
+    without = []
+    for s in roster:
+        identifier = getattr(s, field)
+        if not identifier:
+            without.append(s.student_id)
+            continue
+        cells = [_cell(rows.get((s.student_id, a)), config) for a in assignments]
+        writer.writerow([identifier, s.name, *cells])
+    return without

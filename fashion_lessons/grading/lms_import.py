@@ -206,8 +206,7 @@ def import_download(
     roster : list of Student, optional
         Maps Canvas user ids (``canvas_id``) or Moodle full names (``name``) to student ids
         and lists who did not hand in. Without it the LMS's numeric id is the student id.
-    limits : ImportLimits, optional
-        Defaults to ``ImportLimits()``.
+    limits : ImportLimits, default ``ImportLimits()``
     zip_timezone : str
         The time zone the LMS server wrote the zip entry times in (an IANA name).
 
@@ -227,43 +226,55 @@ def import_download(
     expected = expected_notebooks(solutions, assignment)
     zone = ZoneInfo(zip_timezone)
     download, into = Path(download), Path(into)
-    try:
-        archive = zipfile.ZipFile(download)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise DownloadRefused(f"{download}: not a readable zip file ({error})") from error
-    with archive:
-        infos = archive.infolist()
-        total = sum(info.file_size for info in infos)
-        if len(infos) > limits.max_entries:
-            raise DownloadRefused(
-                f"{download}: {len(infos)} entries, over the cap of {limits.max_entries}"
-            )
-        if total > limits.max_total_bytes:
-            raise DownloadRefused(
-                f"{download}: {total} bytes when extracted, over the cap of "
-                f"{limits.max_total_bytes} (zip bomb?); nothing was extracted"
-            )
-        candidates, refused = _select(lms, infos, expected, roster, limits)
-        kept = []
-        for candidate in candidates:
-            data = read_capped(archive, candidate.info, limits.max_file_bytes)
-            if data is None:
-                refused.append(
-                    Refusal(candidate.info.filename, "inflates beyond its declared size")
-                )
-                continue
-            problem = notebook_problem(data)
-            if problem:
-                refused.append(Refusal(candidate.info.filename, problem, candidate.student_id))
-                continue
-            candidate.data = data
-            kept.append(candidate)
+    with _open_zip(download) as archive:
+        _check_caps(download, archive.infolist(), limits)
+        candidates, refused = _select(lms, archive.infolist(), expected, roster, limits)
+        kept = _readable(archive, candidates, limits, refused)
     kept, more = _without_conflicts(kept, into, assignment)
     refused += more
     imported = _write(kept, into, assignment, zone)
     handed_in = {item.student_id for item in imported}
     missing = sorted(s.student_id for s in roster or [] if s.student_id not in handed_in)
     return ImportReport(lms, assignment, imported, missing, refused)
+
+
+def _open_zip(download: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(download)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DownloadRefused(f"{download}: not a readable zip file ({error})") from error
+
+
+def _check_caps(download: Path, infos: list[zipfile.ZipInfo], limits: ImportLimits) -> None:
+    """Refuse an archive of too many entries or too many bytes once extracted."""
+    total = sum(info.file_size for info in infos)
+    if len(infos) > limits.max_entries:
+        raise DownloadRefused(
+            f"{download}: {len(infos)} entries, over the cap of {limits.max_entries}"
+        )
+    if total > limits.max_total_bytes:
+        raise DownloadRefused(
+            f"{download}: {total} bytes when extracted, over the cap of "
+            f"{limits.max_total_bytes} (zip bomb?); nothing was extracted"
+        )
+
+
+def _readable(archive, candidates, limits: ImportLimits, refused: list[Refusal]):
+    """The candidates whose entry reads within its size and holds a notebook, with their
+    bytes; each other one is added to ``refused`` with its reason."""
+    kept = []
+    for candidate in candidates:
+        data = read_capped(archive, candidate.info, limits.max_file_bytes)
+        if data is None:
+            refused.append(Refusal(candidate.info.filename, "inflates beyond its declared size"))
+            continue
+        problem = notebook_problem(data)
+        if problem:
+            refused.append(Refusal(candidate.info.filename, problem, candidate.student_id))
+            continue
+        candidate.data = data
+        kept.append(candidate)
+    return kept
 
 
 def _select(lms, infos, expected, roster, limits):

@@ -73,16 +73,18 @@ def _open_or_prepare(submissions, out, root, execution, identity, replace_other_
         students, _, ignored = scan_submissions(Path(submissions), course.assignments)
         add_students(course, students)  # a folder an older version made may lack them
         say(f"resuming the grading run in {out}")
-        return course, students, ignored
-    if journal.holds_grades(out) and not replace_other_run:
-        raise CourseError(
-            f"{out}: holds grades of another run (other submissions or solutions). "
-            "Grade into a new folder, or pass --fresh to replace them."
-        )
-    say(f"building a new gradebook from {root / 'solutions'} in {out}")
-    course = prepare_grading(out, root, execution)
-    students, _, ignored = collect_submissions(Path(submissions), course)
-    journal.record_run_id(out, identity)
+    else:
+        if journal.holds_grades(out) and not replace_other_run:
+            raise CourseError(
+                f"{out}: holds grades of another run (other submissions or solutions). "
+                "Grade into a new folder, or pass --fresh to replace them."
+            )
+        say(f"building a new gradebook from {root / 'solutions'} in {out}")
+        course = prepare_grading(out, root, execution)
+        students, _, ignored = collect_submissions(Path(submissions), course)
+        journal.record_run_id(out, identity)
+    for entry in ignored:
+        say(f"ignored {entry}")
     return course, students, ignored
 
 
@@ -106,14 +108,26 @@ def write_reports(
     return summary
 
 
+def _connect(scheduler: str | None):
+    """A Dask client of the scheduler at ``scheduler``; None to grade locally."""
+    if scheduler is None:
+        return None
+    from fashion_lessons.grading.distributed import connect
+
+    return connect(scheduler)
+
+
 def _grade_pairs(course, pairs, identity, isolation, execution, workers, client, say):
     """Grade on the Dask cluster of ``client``, or with a local pool of ``workers``."""
-    if client is None:
-        return grade_all(course, pairs, identity, isolation, execution, workers, say)
-    from fashion_lessons.grading.distributed import grade_on_cluster
+    try:
+        if client is None:
+            return grade_all(course, pairs, identity, isolation, execution, workers, say)
+        from fashion_lessons.grading.distributed import grade_on_cluster
 
-    with client:
-        return grade_on_cluster(course, pairs, identity, client, isolation, execution, say)
+        with client:
+            return grade_on_cluster(course, pairs, identity, client, isolation, execution, say)
+    except SandboxUnavailable as error:
+        raise CourseError(str(error)) from error
 
 
 def grade(
@@ -135,27 +149,24 @@ def grade(
     submissions : Path
         ``SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb``.
     out : Path
-        The output folder: ``gradebook.db``, ``autograded/``, ``feedback/<student>/
-        <assignment>/<notebook>.html``, ``grades.csv`` (one row per student × assignment:
-        student_id, assignment, score, max_score, reason), ``summary.txt``, ``scores.png``.
+        The output folder: ``gradebook.db``, ``autograded/``, ``feedback/``, ``summary.txt``,
+        ``scores.png``, ``grades.csv`` (a row per student and assignment).
     root : Path
         The course folder (``nbgrader_config.py``, ``solutions/``).
-    execution : ExecutionOptions, optional
-    isolation : IsolationOptions, optional
-        Sandbox (on by default), wall-clock limit per submission, memory cap.
+    execution, isolation : ExecutionOptions, IsolationOptions, optional
+        How notebooks execute; the sandbox (on by default), the wall-clock limit per
+        submission and the memory cap.
     workers : int, default 1
         Submissions graded in parallel.
     replace_other_run : bool, default False
-        Replace the grades of a different earlier run in ``out``. A rerun with the same
-        solutions and submissions always resumes: what is graded stays graded.
+        Replace the grades of another run in ``out``; the same run always resumes.
     progress : callable, optional
         Called with one line of text per step.
     scheduler : str, optional
         A Dask scheduler's address: grade on its workers instead of a local pool; this
         process stays the only writer of ``out`` (:mod:`fashion_lessons.grading.distributed`).
     term : TermConfig, optional
-        Due dates, extensions and the late rule (``course.toml``), applied from each
-        submission's ``timestamp.txt``; see :func:`write_reports`.
+        Due dates, extensions and the late rule, applied by :func:`write_reports`.
 
     Returns
     -------
@@ -165,25 +176,16 @@ def grade(
     started = time.perf_counter()
     root, out = Path(root).resolve(), Path(out).resolve()
     isolation = isolation or IsolationOptions()
-    client = None
-    if scheduler is not None:  # an unreachable scheduler stops before anything is written
-        from fashion_lessons.grading.distributed import connect
-
-        client = connect(scheduler)
+    client = _connect(scheduler)  # an unreachable scheduler stops before anything is written
     check_dataset()
     identity = journal.run_id(root / "solutions", Path(submissions), isolation.sandbox)
     course, students, ignored = _open_or_prepare(
         submissions, out, root, execution, identity, replace_other_run, say
     )
-    for entry in ignored:
-        say(f"ignored {entry}")
     pairs = [(s, a) for s in students for a in course.assignments]
     where = f"Dask at {scheduler}" if scheduler else f"{workers} worker(s)"
     say(f"{len(students)} students × {len(course.assignments)} assignments, {where}")
-    try:
-        results = _grade_pairs(course, pairs, identity, isolation, execution, workers, client, say)
-    except SandboxUnavailable as error:
-        raise CourseError(str(error)) from error
+    results = _grade_pairs(course, pairs, identity, isolation, execution, workers, client, say)
     summary = write_reports(course, results, term)
     say(f"graded {len(pairs)} submissions in {time.perf_counter() - started:.0f} s")
     grades_csv, histogram = course.out / GRADES_FILE, course.out / HISTOGRAM_FILE

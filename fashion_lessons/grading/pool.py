@@ -8,6 +8,7 @@ whether a bound was breached (:func:`autograde_with_zygote`); the Dask workers o
 from __future__ import annotations
 
 import contextlib
+import functools
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -75,16 +76,6 @@ def grade_all(
             done[pair] = result
             say(progress_line(len(done), len(pairs), result))
 
-    def run(pair: tuple[str, str]) -> SubmissionResult:
-        if not isolation.forks_kernels:
-            return autograde_isolated(course, pair[0], pair[1], isolation, execution)
-        zygote = idle_zygotes.get()  # one per worker thread, never two submissions at once
-        try:
-            return autograde_with_zygote(course, pair[0], pair[1], zygote, isolation, execution)
-        finally:
-            zygote.make_idle()  # nothing of this student reaches the next one
-            idle_zygotes.put(zygote)
-
     for pair in missing:
         record(pair, no_submission(course, *pair))
     preload = kernel_preloads(course, [assignment for _, assignment in handed_in])
@@ -92,10 +83,23 @@ def grade_all(
         for zygote in zygotes:
             idle_zygotes.put(zygote)
         with ThreadPoolExecutor(max_workers=workers) as pool:
+            run = functools.partial(_grade_one, course, isolation, execution, idle_zygotes)
             futures = {pool.submit(run, pair): pair for pair in handed_in}
             for future in as_completed(futures):
                 record(futures[future], future.result())
     return [done[pair] for pair in pairs]
+
+
+def _grade_one(course, isolation, execution, idle_zygotes: queue.Queue, pair) -> SubmissionResult:
+    """Grade one (student, assignment) pair in a kernel of an idle zygote, or in its own."""
+    if not isolation.forks_kernels:
+        return autograde_isolated(course, pair[0], pair[1], isolation, execution)
+    zygote = idle_zygotes.get()  # one per worker thread, never two submissions at once
+    try:
+        return autograde_with_zygote(course, pair[0], pair[1], zygote, isolation, execution)
+    finally:
+        zygote.make_idle()  # nothing of this student reaches the next one
+        idle_zygotes.put(zygote)
 
 
 def autograde_with_zygote(

@@ -155,25 +155,7 @@ def sandbox_command(
     -------
     list of str
     """
-    argv = [
-        find_bwrap(),
-        "--unshare-user",
-        "--uid",
-        str(SANDBOX_UID),
-        "--gid",
-        str(SANDBOX_UID),
-        "--unshare-net",
-        "--unshare-ipc",
-        "--unshare-uts",
-        "--hostname",
-        "sandbox",
-        "--die-with-parent",
-        "--new-session",
-        *(["--unshare-pid"] if pid_namespace else []),
-        "--ro-bind",
-        "/usr",
-        "/usr",
-    ]
+    argv = [*_namespaces(pid_namespace), "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "lib", "lib64", "sbin"):
         if Path(f"/{name}").is_symlink():
             argv += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
@@ -191,10 +173,33 @@ def sandbox_command(
     argv += ["--chdir", str(chdir or scratch), "--clearenv"]
     for name, value in _environment(scratch, data).items():
         argv += ["--setenv", name, value]
-    if not process_limits:
-        return argv + ["--"] + command
-    argv += [
-        "--",
+    return [*argv, "--", *(_prlimit(limits) if process_limits else []), *command]
+
+
+def _namespaces(pid_namespace: bool) -> list[str]:
+    """bwrap and its options for new user, network, IPC and UTS namespaces (and PID ones
+    if asked), as user :data:`SANDBOX_UID` in a session of its own, dying with its parent."""
+    return [
+        find_bwrap(),
+        "--unshare-user",
+        "--uid",
+        str(SANDBOX_UID),
+        "--gid",
+        str(SANDBOX_UID),
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        *(["--unshare-pid"] if pid_namespace else []),
+    ]
+
+
+def _prlimit(limits: Limits) -> list[str]:
+    """The prefix that runs a command under the memory, CPU-time and file-size limits."""
+    return [
         "/usr/bin/prlimit",
         f"--as={limits.memory_bytes}",
         f"--cpu={limits.cpu_seconds}",
@@ -202,7 +207,6 @@ def sandbox_command(
         "--core=0",
         "--",
     ]
-    return argv + command
 
 
 def check_sandbox() -> None:

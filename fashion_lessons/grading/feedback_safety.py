@@ -27,6 +27,7 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from nbgrader.preprocessors import ClearHiddenTests
 
+from fashion_lessons.grading.compiled_templates import FEEDBACK_TEMPLATES
 from fashion_lessons.grading.inert_html import CSP_META
 
 SAFE_OUTPUT_TYPES = ("text/plain", "image/png", "image/jpeg", "text/html", "text/markdown")
@@ -132,7 +133,14 @@ def make_inert(page: str) -> str:
 
 
 class InertHTMLExporter(HTMLExporter):
-    """nbconvert's HTML exporter whose pages go through :func:`make_inert`."""
+    """nbconvert's HTML exporter whose pages go through :func:`make_inert`; its templates are
+    compiled once per process (:data:`.compiled_templates.FEEDBACK_TEMPLATES`)."""
+
+    def _create_environment(self):
+        environment = super()._create_environment()
+        if not environment.is_async:  # the cached code is that of synchronous rendering
+            environment.bytecode_cache = FEEDBACK_TEMPLATES
+        return environment
 
     def from_notebook_node(self, nb, resources=None, **kw):
         output, resources = super().from_notebook_node(nb, resources, **kw)

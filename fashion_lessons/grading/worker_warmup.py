@@ -2,9 +2,10 @@
 
 Each submission is graded in a process forked from that server (:mod:`.workers`), so
 what the server computed before forking is inherited. Importing this module renders one
-small feedback page and validates one notebook, which compiles the CSS selectors, the
-regular expressions of the templates and of Pygments' Python lexer, and nbformat's schema
-validator: about half a second of CPU that each worker would otherwise spend again.
+small feedback page as ``GenerateFeedback`` does and validates one notebook, which
+compiles nbgrader's feedback templates (:mod:`.compiled_templates`), the CSS selectors,
+the regular expressions of the templates and of Pygments' Python lexer, and nbformat's
+schema validator: most of a second of CPU that each worker would otherwise spend again.
 """
 
 from __future__ import annotations
@@ -14,14 +15,19 @@ def warm_up() -> str:
     """Validate a two-cell notebook and render it as a feedback page; return the page."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+    from nbgrader.converters import GenerateFeedback
 
-    from fashion_lessons.grading.feedback_safety import InertHTMLExporter
+    from fashion_lessons.grading.feedback_safety import InertHTMLExporter, feedback_config
 
     code = new_code_cell("x = 1\nprint(x)", outputs=[new_output("stream", text="1\n")])
     notebook = new_notebook(cells=[new_markdown_cell("*Notes* with `code`."), code])
     nbformat.validate(notebook)
-    # nbgrader's feedback template extends this one
-    page, _ = InertHTMLExporter(template_name="classic").from_notebook_node(notebook)
+    # the application adds nbgrader's feedback template to the exporter's configuration
+    config = GenerateFeedback(config=feedback_config()).config
+    scores = {"notebook": "warm-up", "score": 0.0, "max_score": 1.0, "late_penalty": 0.0}
+    page, _ = InertHTMLExporter(config=config).from_notebook_node(
+        notebook, resources={"nbgrader": scores}
+    )
     return page
 
 

@@ -144,3 +144,34 @@ def test_a_zygote_that_died_while_idle_is_replaced_before_use(zygote, tmp_path):
     assert zygote.restarts == restarts + 1
     with forked_kernel(zygote, tmp_path) as (run, _):
         assert run("print(6 * 7)") == ("ok", "42\n")
+
+
+_KERNEL_START = """
+import importlib, json, sys
+from fashion_lessons.sandbox.zygote_server import KERNEL_MODULE, KERNEL_START_MODULES
+for module in (KERNEL_MODULE, *KERNEL_START_MODULES):
+    importlib.import_module(module)
+before = set(sys.modules)
+from ipykernel.kernelapp import IPKernelApp
+IPKernelApp.instance().initialize(["-f", sys.argv[1], "--HistoryManager.hist_file=:memory:"])
+sys.__stdout__.write(json.dumps(sorted(set(sys.modules) - before)) + "\\n")
+"""
+
+
+def test_a_kernel_imports_no_module_from_disk_as_it_starts(tmp_path):
+    """What the zygote imports before forking covers what ipykernel imports as a kernel
+    starts: the kernel adds only modules built into the interpreter."""
+    import json
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _KERNEL_START, str(tmp_path / "kernel.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    imported = json.loads(run.stdout.strip().splitlines()[-1])
+    assert [name for name in imported if name not in sys.builtin_module_names] == []

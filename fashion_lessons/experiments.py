@@ -295,25 +295,26 @@ def run_experiment(
     arrays = _validated(
         train_images, train_labels, test_images, test_labels, config.validation_size
     )
-    _split_sizes(config, len(arrays[0]))  # a bad path or size fails even when cached
+    sizes = _split_sizes(config, len(arrays[0]))  # a bad path or size fails even when cached
     if config.path == "stacked":
         return run_stacked([config], *arrays, cache_dir=cache_dir)[0]
     cached = read_cached(config, cache_dir)
     if cached is not None:
         return cached
     cache_file = _cache_file(config, cache_dir)
-    result = _train_and_measure(config, arrays, verbose)
+    result = _train_and_measure(config, arrays, sizes, verbose)
     if cache_file is not None:
         _write_cache(cache_file, result)
     return result
 
 
-def _train_and_measure(config: ExperimentConfig, arrays, verbose: int) -> ExperimentResult:
-    """One Keras run of ``config`` on the validated ``arrays``, measured and timed."""
+def _train_and_measure(config: ExperimentConfig, arrays, sizes, verbose: int) -> ExperimentResult:
+    """One Keras run of ``config`` on the validated ``arrays``, measured and timed;
+    ``sizes`` is where validation starts and how many images train (:func:`_split_sizes`)."""
     from fashion_lessons.training import history_dict
 
     train_images, train_labels, test_images, test_labels = arrays
-    split, size = _split_sizes(config, len(train_images))
+    split, size = sizes
     start = time.perf_counter()
     fit_images, fit_labels = train_images[:size], train_labels[:size]
     validation = (train_images[split:], train_labels[split:])

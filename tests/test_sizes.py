@@ -57,8 +57,9 @@ def long_definitions(path: Path, limit: int = MAX_FUNCTION_CODE_LINES) -> list[s
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            if node.end_lineno - first + 1 > limit:
-                found.append(f"{path.name}:{node.name} ({node.end_lineno - first + 1} lines)")
+            span = node.end_lineno - first + 1
+            if span > limit:
+                found.append(f"{path.name}:{node.name} ({span} lines)")
     return found
 
 

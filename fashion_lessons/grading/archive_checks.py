@@ -42,6 +42,19 @@ def unsafe_path_reason(name: str) -> str:
     return ""
 
 
+def archive_reason(infos: list[zipfile.ZipInfo], limits: ImportLimits) -> str:
+    """Why the whole archive is refused (too many entries, too many bytes extracted), or ''."""
+    if len(infos) > limits.max_entries:
+        return f"{len(infos)} entries, over the cap of {limits.max_entries}"
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_total_bytes:
+        return (
+            f"{total} bytes when extracted, over the cap of {limits.max_total_bytes} "
+            "(zip bomb?); nothing was extracted"
+        )
+    return ""
+
+
 def bomb_reason(info: zipfile.ZipInfo, limits: ImportLimits) -> str:
     if info.file_size > limits.max_file_bytes:
         return (

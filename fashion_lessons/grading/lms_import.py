@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from fashion_lessons.grading.archive_checks import (
     ImportLimits,
+    archive_reason,
     bomb_reason,
     notebook_problem,
     read_capped,
@@ -227,7 +228,9 @@ def import_download(
     zone = ZoneInfo(zip_timezone)
     download, into = Path(download), Path(into)
     with _open_zip(download) as archive:
-        _check_caps(download, archive.infolist(), limits)
+        reason = archive_reason(archive.infolist(), limits)
+        if reason:
+            raise DownloadRefused(f"{download}: {reason}")
         candidates, refused = _select(lms, archive.infolist(), expected, roster, limits)
         kept = _readable(archive, candidates, limits, refused)
     kept, more = _without_conflicts(kept, into, assignment)
@@ -239,24 +242,11 @@ def import_download(
 
 
 def _open_zip(download: Path) -> zipfile.ZipFile:
+    """The download as an open zip file; DownloadRefused when it is not one."""
     try:
         return zipfile.ZipFile(download)
     except (zipfile.BadZipFile, OSError) as error:
         raise DownloadRefused(f"{download}: not a readable zip file ({error})") from error
-
-
-def _check_caps(download: Path, infos: list[zipfile.ZipInfo], limits: ImportLimits) -> None:
-    """Refuse an archive of too many entries or too many bytes once extracted."""
-    total = sum(info.file_size for info in infos)
-    if len(infos) > limits.max_entries:
-        raise DownloadRefused(
-            f"{download}: {len(infos)} entries, over the cap of {limits.max_entries}"
-        )
-    if total > limits.max_total_bytes:
-        raise DownloadRefused(
-            f"{download}: {total} bytes when extracted, over the cap of "
-            f"{limits.max_total_bytes} (zip bomb?); nothing was extracted"
-        )
 
 
 def _readable(archive, candidates, limits: ImportLimits, refused: list[Refusal]):

@@ -11,23 +11,26 @@ schema validator: most of a second of CPU that each worker would otherwise spend
 from __future__ import annotations
 
 
-def warm_up() -> str:
-    """Validate a two-cell notebook and render it as a feedback page; return the page."""
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+def feedback_exporter():
+    """A new exporter configured as ``GenerateFeedback`` configures it: nbgrader's
+    ``feedback`` template, found in the template folders the application adds."""
     from nbgrader.converters import GenerateFeedback
 
     from fashion_lessons.grading.feedback_safety import InertHTMLExporter, feedback_config
 
+    return InertHTMLExporter(config=GenerateFeedback(config=feedback_config()).config)
+
+
+def warm_up() -> str:
+    """Validate a two-cell notebook and render it as a feedback page; return the page."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
     code = new_code_cell("x = 1\nprint(x)", outputs=[new_output("stream", text="1\n")])
     notebook = new_notebook(cells=[new_markdown_cell("*Notes* with `code`."), code])
     nbformat.validate(notebook)
-    # the application adds nbgrader's feedback template to the exporter's configuration
-    config = GenerateFeedback(config=feedback_config()).config
     scores = {"notebook": "warm-up", "score": 0.0, "max_score": 1.0, "late_penalty": 0.0}
-    page, _ = InertHTMLExporter(config=config).from_notebook_node(
-        notebook, resources={"nbgrader": scores}
-    )
+    page, _ = feedback_exporter().from_notebook_node(notebook, resources={"nbgrader": scores})
     return page
 
 

@@ -38,17 +38,13 @@ def test_a_new_environment_reuses_the_compiled_template_until_its_source_changes
 def test_the_workers_warm_up_compiles_every_template_of_a_feedback_page():
     """A page rendered as ``GenerateFeedback`` renders it, by a new exporter, after the
     warm-up the grading workers inherit, adds nothing to the cache: nothing is compiled."""
-    from nbgrader.converters import GenerateFeedback
-
-    from fashion_lessons.grading.feedback_safety import InertHTMLExporter, feedback_config
-    from fashion_lessons.grading.worker_warmup import warm_up
+    from fashion_lessons.grading.worker_warmup import feedback_exporter, warm_up
 
     warm_up()
     compiled = len(FEEDBACK_TEMPLATES)
-    config = GenerateFeedback(config=feedback_config()).config
     cell = new_code_cell("print('hi')", outputs=[new_output("stream", text="hi\n")])
     scores = {"notebook": "answers", "score": 1.0, "max_score": 2.0, "late_penalty": 0.0}
-    page, _ = InertHTMLExporter(config=config).from_notebook_node(
+    page, _ = feedback_exporter().from_notebook_node(
         new_notebook(cells=[cell]), resources={"nbgrader": scores}
     )
     assert "answers (Score: 1.0 / 2.0)" in page

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
 
 import psutil
 import pytest
@@ -148,12 +151,13 @@ def test_a_zygote_that_died_while_idle_is_replaced_before_use(zygote, tmp_path):
 
 _KERNEL_START = """
 import importlib, json, sys
+from fashion_lessons.sandbox.kernels import KERNEL_OPTIONS
 from fashion_lessons.sandbox.zygote_server import KERNEL_MODULE, KERNEL_START_MODULES
 for module in (KERNEL_MODULE, *KERNEL_START_MODULES):
     importlib.import_module(module)
 before = set(sys.modules)
 from ipykernel.kernelapp import IPKernelApp
-IPKernelApp.instance().initialize(["-f", sys.argv[1], "--HistoryManager.hist_file=:memory:"])
+IPKernelApp.instance().initialize(["-f", sys.argv[1], *KERNEL_OPTIONS])
 sys.__stdout__.write(json.dumps(sorted(set(sys.modules) - before)) + "\\n")
 """
 
@@ -161,10 +165,6 @@ sys.__stdout__.write(json.dumps(sorted(set(sys.modules) - before)) + "\\n")
 def test_a_kernel_imports_no_module_from_disk_as_it_starts(tmp_path):
     """What the zygote imports before forking covers what ipykernel imports as a kernel
     starts: the kernel adds only modules built into the interpreter."""
-    import json
-    import subprocess
-    import sys
-
     run = subprocess.run(
         [sys.executable, "-c", _KERNEL_START, str(tmp_path / "kernel.json")],
         capture_output=True,

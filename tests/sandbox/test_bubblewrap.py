@@ -60,6 +60,12 @@ def test_the_kernel_writes_no_history_file_in_the_students_folder(kernel):
     assert run(code) == ("ok", "[]\n")
 
 
+def test_tensorflow_runs_one_thread_per_pool(kernel):
+    run, _, _ = kernel
+    pools = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+    assert run(f"import os; print(*(os.environ[name] for name in {pools}))") == ("ok", "1 1\n")
+
+
 def test_can_use_the_package_and_the_dataset(kernel):
     run, _, _ = kernel
     status, text = run(

@@ -105,8 +105,8 @@ def _read_only_paths(data: Path | None) -> list[Path]:
 
 
 # Kernels grade side by side, one per worker, so TensorFlow's thread pools (one thread per
-# core each by default) would only compete for the same cores: the course's small models
-# train with about a tenth less CPU on one thread per pool.
+# core each by default) would only compete for the same cores; the course's small models
+# gain nothing from more than one thread per pool.
 TENSORFLOW_THREADS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 
 

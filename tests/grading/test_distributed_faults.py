@@ -23,23 +23,27 @@ from fashion_lessons.grading.workspace import STATE_DIR, prepare_grading
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
 
+def _pid_if_grading(student: str, dask_worker=None) -> int | None:
+    """On a worker: its process id if a thread of it is grading ``student`` right now."""
+    running = [str(task.key) for task in dask_worker.state.all_running_tasks]
+    return os.getpid() if any(f"-{student}-" in key for key in running) else None
+
+
 def _kill_worker_running(client, student: str, deaths: list, limit: int, stop: threading.Event):
-    """Kill (SIGKILL) every worker seen grading ``student``'s task, at most ``limit`` times."""
+    """Kill (SIGKILL) every worker seen grading ``student``'s task, at most ``limit`` times.
+
+    Each worker reports what it is executing itself: the scheduler's view lags a killed
+    worker, and a submission may be over before a delay chosen here would end.
+    """
     while not stop.is_set() and len(deaths) < limit:
-        for worker, keys in client.processing().items():
-            if any(f"-{student}-" in str(key) for key in keys):
-                time.sleep(2)  # well into the submission
-                keys = client.processing().get(worker, ())
-                if not any(f"-{student}-" in str(key) for key in keys):
-                    break
-                try:
-                    pid = client.run(os.getpid, workers=[worker])[worker]
-                except Exception:
-                    break
+        # A worker that is just dying or restarting answers with an error: skipped.
+        answers = client.run(_pid_if_grading, student, on_error="return")
+        for worker, pid in answers.items():
+            if isinstance(pid, int):
                 os.kill(pid, signal.SIGKILL)
                 deaths.append((worker, time.monotonic()))
                 break  # one worker at a time
-        time.sleep(0.2)
+        time.sleep(0.1)
 
 
 def _grade_in_thread(target):

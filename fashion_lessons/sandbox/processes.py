@@ -7,9 +7,11 @@ import ctypes
 import os
 import signal
 import sys
+import time
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+KILL_WAIT_S = 10.0  # how long a killed process may take to exit
 
 
 def prctl(option: int, value: int) -> None:
@@ -42,4 +44,18 @@ def kill_tree(pid: int) -> None:
     for process in processes:
         with contextlib.suppress(psutil.NoSuchProcess):
             process.kill()
-    psutil.wait_procs(processes, timeout=10)
+    # Dead is enough: a zombie holds nothing, and a grandchild is reaped by whoever
+    # inherits it, which may be an init that reaps only every second or so.
+    deadline = time.monotonic() + KILL_WAIT_S
+    while not all(map(_is_dead, processes)) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _is_dead(process) -> bool:
+    """Whether ``process`` (a ``psutil.Process``) has exited, reaped or not."""
+    import psutil
+
+    try:
+        return not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True

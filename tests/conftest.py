@@ -10,8 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from fashion_lessons.sandbox.bubblewrap import TENSORFLOW_THREADS
+
 # TensorFlow's C++ info lines are noise in test logs.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# `make test` runs more pytest workers than cores: TensorFlow's default pools, a thread per
+# core in each process, would only compete for the same cores (as in the sandbox's kernels).
+for _name, _value in TENSORFLOW_THREADS.items():
+    os.environ.setdefault(_name, _value)
 
 
 @pytest.fixture(scope="session")

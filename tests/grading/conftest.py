@@ -77,20 +77,28 @@ def local_out(mixed_class, tmp_path_factory) -> Path:
     return built_once(tmp_path_factory, "mixed-class-local", grade_locally) / "out"
 
 
+# Dask's own diagnostics, which these tests never read: a sampling profiler every 10 ms in
+# each worker and an event-loop check every 20 ms in each process. Idle, they keep a
+# cluster busy for the whole test file.
+QUIET_DASK = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s"}
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """A Dask ``LocalCluster`` per test file: two worker processes, one thread each."""
+    import dask
     import distributed
 
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
-    yield cluster
-    cluster.close()
+    with dask.config.set(QUIET_DASK):
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+        yield cluster
+        cluster.close()
 
 
 @pytest.fixture(scope="module")

@@ -66,7 +66,7 @@ system-deps:
 # worker, so the graded classes its tests share are graded once.
 TEST_WORKERS ?= 4
 test: install book
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 # The course image, built on a stand-in base (mmdebstrap) and tried with podman.
 # The pip and Colab routes: the wheel and the exercises in fresh environments (minutes).

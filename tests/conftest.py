@@ -19,6 +19,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 for _name, _value in TENSORFLOW_THREADS.items():
     os.environ.setdefault(_name, _value)
 
+pytest_plugins = ["file_order"]
+
 
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:

@@ -62,8 +62,9 @@ system-deps:
 
 # The browser test runs on a real build, so the site is built (or refreshed) first.
 # More workers than cores, so one worker's waits (kernels starting, deliberate timeouts)
-# are filled with another's work; each file stays on one
-# worker, so the graded classes its tests share are graded once.
+# are filled with another's work; each file stays on one worker, so the graded classes its
+# tests share are graded once; the longest files go out first (tests/file_order.py), so
+# the run does not end waiting on one of them.
 TEST_WORKERS ?= 4
 test: install book
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15

@@ -33,7 +33,8 @@ def die_with_parent() -> None:
 
 
 def kill_tree(pid: int) -> None:
-    """Kill a process and every descendant (kernels may have left its session)."""
+    """Kill a process and every descendant (kernels may have left its session); return
+    once all of them are dead, or after ``KILL_WAIT_S``."""
     import psutil
 
     try:

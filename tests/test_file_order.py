@@ -10,9 +10,9 @@ pytest_plugins = ["pytester"]
 
 FILES = {
     "test_a_quick.py": "def test_one():\n    pass\n\ndef test_two():\n    pass\n",
-    "test_b_slow.py": "import time\n\ndef test_one():\n    time.sleep(0.3)\n\n"
+    "test_b_slow.py": "import time\n\ndef test_one():\n    time.sleep(0.6)\n\n"
     "def test_two():\n    pass\n",
-    "test_c_middle.py": "import time\n\ndef test_one():\n    time.sleep(0.1)\n",
+    "test_c_middle.py": "import time\n\ndef test_one():\n    time.sleep(0.3)\n",
 }
 
 

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from fashion_lessons.sandbox.bounds import Bounds
+from fashion_lessons.sandbox.processes import is_dead
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 POLL_S = 0.01  # how often the tmpfs mounts are looked at; processes every 5th time
@@ -238,7 +239,7 @@ def _kill_all(processes: list) -> None:
                 alive.append(process)
         if not alive:
             return
-        processes = [p for p in alive if p.is_running()]
+        processes = [p for p in alive if not is_dead(p)]
         time.sleep(0.01)
 
 

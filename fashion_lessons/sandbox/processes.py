@@ -1,4 +1,5 @@
-"""Process helpers of the grader and the sandbox: kill a tree, die with the parent, prctl."""
+"""Process helpers of the grader and the sandbox: kill a tree, tell a dead process, die
+with the parent, prctl."""
 
 from __future__ import annotations
 
@@ -48,11 +49,11 @@ def kill_tree(pid: int) -> None:
     # Dead is enough: a zombie holds nothing, and a grandchild is reaped by whoever
     # inherits it, which may be an init that reaps only every second or so.
     deadline = time.monotonic() + KILL_WAIT_S
-    while not all(map(_is_dead, processes)) and time.monotonic() < deadline:
+    while not all(map(is_dead, processes)) and time.monotonic() < deadline:
         time.sleep(0.005)
 
 
-def _is_dead(process) -> bool:
+def is_dead(process) -> bool:
     """Whether ``process`` (a ``psutil.Process``) has exited, reaped or not."""
     import psutil
 

@@ -15,12 +15,14 @@ fashion_lessons.grading.dask_worker ADDRESS ...``, which ``dask-jobqueue`` can r
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import queue
 import shutil
 import sys
 import threading
+import uuid
 from pathlib import Path
 
 from distributed import WorkerPlugin
@@ -49,6 +51,11 @@ COURSE_FOLDERS = ("submitted", "autograded", "feedback")
 class GradingPlugin(WorkerPlugin):
     """Keeps a Dask worker's warm sandboxed kernels and its private copies of the course.
 
+    Every coordinator registers a new plugin as it starts (a run resumed after its
+    coordinator was killed, say), and Dask then tears the old one down. Submissions still
+    grading with the old plugin keep its zygotes and folder until they end: the plugin
+    is retired, not destroyed.
+
     Parameters
     ----------
     isolation : IsolationOptions, optional
@@ -72,8 +79,9 @@ class GradingPlugin(WorkerPlugin):
         import multiprocessing
 
         multiprocessing.current_process().daemon = False
-        self.home = Path(worker.local_directory) / "fashion-lessons"
-        self.home.mkdir(parents=True, exist_ok=True)
+        # A folder of its own: the plugin it replaces may still be grading in its folder.
+        self.home = Path(worker.local_directory) / "fashion-lessons" / uuid.uuid4().hex[:12]
+        self.home.mkdir(parents=True)
         self.courses: dict[str, GradingCourse] = {}
         self.lock = threading.Lock()
         if self.isolation.sandbox:
@@ -81,23 +89,45 @@ class GradingPlugin(WorkerPlugin):
         self.slots = worker.state.nthreads
         self.zygotes: list | None = None  # started by the first submission
         self.idle: queue.Queue = queue.Queue()
+        self.grading = 0  # submissions being graded with this plugin
+        self.retired = False
 
     def teardown(self, worker) -> None:
+        """Retire: close the idle zygotes now, the busy ones and the folder once the
+        submissions grading with them end."""
         with self.lock:
-            for zygote in self.zygotes or ():
-                zygote.close()
-        shutil.rmtree(self.home, ignore_errors=True)
+            self.retired = True
+            idle = [self.idle.get_nowait() for _ in range(self.idle.qsize())]
+            unused = self.grading == 0
+        for zygote in idle:
+            zygote.close()
+        if unused:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def in_use(self):
+        """Hold this plugin's folder while a submission is graded with it."""
+        with self.lock:
+            self.grading += 1
+        try:
+            yield self
+        finally:
+            with self.lock:
+                self.grading -= 1
+                unused = self.retired and self.grading == 0
+            if unused:
+                shutil.rmtree(self.home, ignore_errors=True)
 
     def warm_up(self) -> list:
         """This worker's zygotes, one per thread, started by the first submission (they
         preload while its course is prepared): a plugin replaced before it grades
-        anything costs nothing."""
+        anything costs nothing, and a retired one starts none."""
         with self.lock:
-            if self.zygotes is None:
+            if self.zygotes is None and not self.retired:
                 self.zygotes = start_zygotes(self.home, self.isolation, self.slots, self.preload)
                 for zygote in self.zygotes:
                     self.idle.put(zygote)
-            return self.zygotes
+            return self.zygotes or []
 
     def course(self, source: bytes, fingerprint: str) -> GradingCourse:
         """This worker's private grading course built from ``source`` (once per course)."""
@@ -109,20 +139,37 @@ class GradingPlugin(WorkerPlugin):
                 self.courses[fingerprint] = prepare_grading(folder / "out", folder / "source")
             return self.courses[fingerprint]
 
+    def _take_zygote(self):
+        """An idle zygote; None if the plugin forks no kernels or was retired. Each
+        thread returns its zygote before it takes another, so one is always idle."""
+        if not self.warm_up():
+            return None
+        with self.lock:
+            return None if self.retired else self.idle.get_nowait()
+
+    def _give_back(self, zygote) -> None:
+        """Make ``zygote`` idle for the next submission, or close it if retired."""
+        if not self.retired:
+            zygote.make_idle()  # nothing of this student reaches the next one
+            with self.lock:
+                if not self.retired:
+                    self.idle.put(zygote)
+                    return
+        zygote.close()
+
     def autograde(
         self, course: GradingCourse, student: str, assignment: str, execution
     ) -> SubmissionResult:
         """Autograde a collected submission with an idle zygote of this worker."""
-        if not self.warm_up():
+        zygote = self._take_zygote()
+        if zygote is None:
             return autograde_isolated(course, student, assignment, self.isolation, execution)
-        zygote = self.idle.get()
         try:
             return autograde_with_zygote(
                 course, student, assignment, zygote, self.isolation, execution
             )
         finally:
-            zygote.make_idle()  # nothing of this student reaches the next one
-            self.idle.put(zygote)
+            self._give_back(zygote)
 
 
 def grade_remote(job: dict) -> dict:
@@ -148,8 +195,14 @@ def grade_remote(job: dict) -> dict:
     plugin = worker.plugins.get(PLUGIN_NAME)
     if plugin is None:
         raise CourseError(f"worker {worker.address} runs without the course's grading plugin")
-    plugin.warm_up()
-    course = plugin.course(job["course"], job["fingerprint"])
+    with plugin.in_use():
+        plugin.warm_up()
+        course = plugin.course(job["course"], job["fingerprint"])
+        return _grade_in(course, plugin, job, worker.address)
+
+
+def _grade_in(course: GradingCourse, plugin: GradingPlugin, job: dict, address: str) -> dict:
+    """:func:`grade_remote` in the worker's private ``course``."""
     student, assignment = job["student"], job["assignment"]
     folders = {name: course.out / name / student / assignment for name in COURSE_FOLDERS}
     for folder in folders.values():
@@ -162,7 +215,7 @@ def grade_remote(job: dict) -> dict:
             "autograded": read_folder(folders["autograded"]),
             "feedback": read_folder(folders["feedback"]),
             "grades": export_grades(course, student, assignment),
-            "worker": worker.address,
+            "worker": address,
             "bounds": mechanism() if plugin.isolation.bounds is not None else "none",
         }
     finally:  # the worker keeps nothing of a student

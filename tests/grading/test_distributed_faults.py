@@ -1,5 +1,6 @@
 """Faults while grading on a Dask ``LocalCluster``: a worker killed mid-submission, a
-submission that kills every worker, the coordinator killed with ``kill -9`` and resumed."""
+submission that kills every worker, the coordinator killed with ``kill -9`` and resumed,
+another coordinator starting while a submission is being graded."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import time
 
 import pytest
 from dask_class import LOAD, NOTEBOOK, OPTIONS, SCALE, journal_keys, rows
-from helpers import cli_command
+from helpers import cli_command, hand_in, solution, with_answer
 
+from fashion_lessons.grading.dask_worker import PLUGIN_NAME, GradingPlugin
 from fashion_lessons.grading.distributed import grade_on_cluster
 from fashion_lessons.grading.intake import collect_submissions
 from fashion_lessons.grading.journal import JOURNAL
@@ -144,3 +146,52 @@ def test_the_coordinator_killed_with_kill_9_resumes_from_its_journal(
     local = {(r["student_id"], r["assignment"]): r for r in rows(local_out)}
     for row in graded:
         assert row == local[(row["student_id"], row["assignment"])]
+
+
+# Sleeps in the answer cell, so its kernel is still running when a new plugin arrives.
+SLOW = (
+    "import time\n\ntime.sleep(5)\n\n"
+    "def scale_pixels(images):\n    return np.asarray(images, dtype=np.float32) / np.float32(255)\n"
+)
+
+
+def _kernel_running(student: str, dask_worker=None) -> bool:
+    """On a worker: whether nbgrader has started executing ``student``'s notebook, which
+    it copies into the autograded folder first."""
+    plugin = dask_worker.plugins.get(PLUGIN_NAME)
+    folders = getattr(plugin, "home", None)
+    return bool(folders) and any(folders.glob(f"courses/*/out/autograded/{student}"))
+
+
+def _plugin_folders(dask_worker=None) -> tuple[list[str], str]:
+    """On a worker: the plugins' folders there, and the current plugin's."""
+    home = dask_worker.plugins[PLUGIN_NAME].home
+    return sorted(os.listdir(home.parent)), home.name
+
+
+def test_a_coordinator_starting_meanwhile_does_not_disturb_a_submission_being_graded(
+    cluster, client, tmp_path
+):
+    """A coordinator that starts (a resumed run, say) registers the grading plugin anew,
+    and Dask tears the old one down: a kernel still grading with the old plugin keeps
+    its zygote and folder, and both go once it ends."""
+    submissions = tmp_path / "submissions"
+    hand_in(submissions, "slow", SCALE, with_answer(solution(SCALE), "scale_pixels", SLOW))
+    prepared = prepare_grading(tmp_path / "out")
+    collect_submissions(submissions, prepared)
+    thread, outcome = _grade_in_thread(
+        lambda: grade_on_cluster(prepared, [("slow", SCALE)], "run-slow", client, OPTIONS)
+    )
+    deadline = time.monotonic() + 300
+    while not any(client.run(_kernel_running, "slow", on_error="return").values()):
+        assert time.monotonic() < deadline and thread.is_alive(), outcome
+        time.sleep(0.1)
+    # as every coordinator does when it starts
+    client.register_plugin(GradingPlugin(OPTIONS), name=PLUGIN_NAME)
+    thread.join(timeout=600)
+    assert "error" not in outcome, outcome.get("error")
+    [result] = outcome["results"]
+    assert result.score == result.max_score > 0 and result.reason == "", result
+    assert result.seconds < OPTIONS.wall_clock_s / 2, result  # never waited for the limit
+    for folders, current in client.run(_plugin_folders).values():
+        assert folders == [current]  # the retired plugin's folder is gone

@@ -15,13 +15,13 @@ fashion_lessons.grading.dask_worker ADDRESS ...``, which ``dask-jobqueue`` can r
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import queue
 import shutil
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -46,6 +46,7 @@ from fashion_lessons.sandbox.zygote_server import PRELOAD as ALL_PRELOADS
 PLUGIN_NAME = "fashion-lessons-grading"
 PRELOAD = "fashion_lessons.grading.dask_worker"  # this module, by the name Dask imports it
 COURSE_FOLDERS = ("submitted", "autograded", "feedback")
+PLUGIN_WAIT_S = 10  # how long a task waits for a plugin being replaced
 
 
 class GradingPlugin(WorkerPlugin):
@@ -89,45 +90,51 @@ class GradingPlugin(WorkerPlugin):
         self.slots = worker.state.nthreads
         self.zygotes: list | None = None  # started by the first submission
         self.idle: queue.Queue = queue.Queue()
-        self.grading = 0  # submissions being graded with this plugin
-        self.retired = False
+        self.holders = 0  # submissions being graded with this plugin
+        self.retired = False  # replaced: closed once its last submission ends
+        self.closed = False
 
     def teardown(self, worker) -> None:
-        """Retire: close the idle zygotes now, the busy ones and the folder once the
-        submissions grading with them end."""
+        """Retire; close the zygotes and remove the folder once no submission holds them."""
         with self.lock:
             self.retired = True
-            idle = [self.idle.get_nowait() for _ in range(self.idle.qsize())]
-            unused = self.grading == 0
-        for zygote in idle:
-            zygote.close()
-        if unused:
-            shutil.rmtree(self.home, ignore_errors=True)
+            close = self.holders == 0 and not self.closed
+            self.closed = self.closed or close
+        if close:
+            self._close()
 
-    @contextlib.contextmanager
-    def in_use(self):
-        """Hold this plugin's folder while a submission is graded with it."""
+    def hold(self) -> bool:
+        """Keep the zygotes and the folder for one more submission; False once closed."""
         with self.lock:
-            self.grading += 1
-        try:
-            yield self
-        finally:
-            with self.lock:
-                self.grading -= 1
-                unused = self.retired and self.grading == 0
-            if unused:
-                shutil.rmtree(self.home, ignore_errors=True)
+            if self.closed:
+                return False
+            self.holders += 1
+            return True
+
+    def release(self) -> None:
+        """One submission held by :meth:`hold` is over."""
+        with self.lock:
+            self.holders -= 1
+            close = self.retired and self.holders == 0 and not self.closed
+            self.closed = self.closed or close
+        if close:
+            self._close()
+
+    def _close(self) -> None:
+        for zygote in self.zygotes or ():
+            zygote.close()
+        shutil.rmtree(self.home, ignore_errors=True)
 
     def warm_up(self) -> list:
         """This worker's zygotes, one per thread, started by the first submission (they
         preload while its course is prepared): a plugin replaced before it grades
-        anything costs nothing, and a retired one starts none."""
+        anything costs nothing."""
         with self.lock:
-            if self.zygotes is None and not self.retired:
+            if self.zygotes is None:
                 self.zygotes = start_zygotes(self.home, self.isolation, self.slots, self.preload)
                 for zygote in self.zygotes:
                     self.idle.put(zygote)
-            return self.zygotes or []
+            return self.zygotes
 
     def course(self, source: bytes, fingerprint: str) -> GradingCourse:
         """This worker's private grading course built from ``source`` (once per course)."""
@@ -139,37 +146,35 @@ class GradingPlugin(WorkerPlugin):
                 self.courses[fingerprint] = prepare_grading(folder / "out", folder / "source")
             return self.courses[fingerprint]
 
-    def _take_zygote(self):
-        """An idle zygote; None if the plugin forks no kernels or was retired. Each
-        thread returns its zygote before it takes another, so one is always idle."""
-        if not self.warm_up():
-            return None
-        with self.lock:
-            return None if self.retired else self.idle.get_nowait()
-
-    def _give_back(self, zygote) -> None:
-        """Make ``zygote`` idle for the next submission, or close it if retired."""
-        if not self.retired:
-            zygote.make_idle()  # nothing of this student reaches the next one
-            with self.lock:
-                if not self.retired:
-                    self.idle.put(zygote)
-                    return
-        zygote.close()
-
     def autograde(
         self, course: GradingCourse, student: str, assignment: str, execution
     ) -> SubmissionResult:
         """Autograde a collected submission with an idle zygote of this worker."""
-        zygote = self._take_zygote()
-        if zygote is None:
+        if not self.warm_up():
             return autograde_isolated(course, student, assignment, self.isolation, execution)
+        zygote = self.idle.get()
         try:
             return autograde_with_zygote(
                 course, student, assignment, zygote, self.isolation, execution
             )
         finally:
-            self._give_back(zygote)
+            zygote.make_idle()  # nothing of this student reaches the next one
+            self.idle.put(zygote)
+
+
+def _held_plugin(worker) -> GradingPlugin:
+    """The worker's grading plugin, held (:meth:`GradingPlugin.hold`) for one submission.
+
+    While a coordinator replaces it there is, for a moment, none or only a closed one.
+    """
+    deadline = time.monotonic() + PLUGIN_WAIT_S
+    while True:
+        plugin = worker.plugins.get(PLUGIN_NAME)
+        if plugin is not None and plugin.hold():
+            return plugin
+        if time.monotonic() > deadline:
+            raise CourseError(f"worker {worker.address} runs without the course's grading plugin")
+        time.sleep(0.05)
 
 
 def grade_remote(job: dict) -> dict:
@@ -192,13 +197,13 @@ def grade_remote(job: dict) -> dict:
     from distributed import get_worker
 
     worker = get_worker()
-    plugin = worker.plugins.get(PLUGIN_NAME)
-    if plugin is None:
-        raise CourseError(f"worker {worker.address} runs without the course's grading plugin")
-    with plugin.in_use():
+    plugin = _held_plugin(worker)
+    try:
         plugin.warm_up()
         course = plugin.course(job["course"], job["fingerprint"])
         return _grade_in(course, plugin, job, worker.address)
+    finally:
+        plugin.release()
 
 
 def _grade_in(course: GradingCourse, plugin: GradingPlugin, job: dict, address: str) -> dict:

@@ -91,22 +91,20 @@ class GradingPlugin(WorkerPlugin):
         self.zygotes: list | None = None  # started by the first submission
         self.idle: queue.Queue = queue.Queue()
         self.holders = 0  # submissions being graded with this plugin
-        self.retired = False  # replaced: closed once its last submission ends
-        self.closed = False
+        self.retired = False  # replaced: closed once no submission holds it
 
     def teardown(self, worker) -> None:
         """Retire; close the zygotes and remove the folder once no submission holds them."""
         with self.lock:
             self.retired = True
-            close = self.holders == 0 and not self.closed
-            self.closed = self.closed or close
+            close = self.holders == 0
         if close:
             self._close()
 
     def hold(self) -> bool:
         """Keep the zygotes and the folder for one more submission; False once closed."""
         with self.lock:
-            if self.closed:
+            if self.retired and self.holders == 0:  # closed
                 return False
             self.holders += 1
             return True
@@ -115,8 +113,7 @@ class GradingPlugin(WorkerPlugin):
         """One submission held by :meth:`hold` is over."""
         with self.lock:
             self.holders -= 1
-            close = self.retired and self.holders == 0 and not self.closed
-            self.closed = self.closed or close
+            close = self.retired and self.holders == 0
         if close:
             self._close()
 

@@ -3,8 +3,7 @@
 A session fixture builds the book with ``jupyter-book build`` when ``_build/html`` is
 missing or older than the book's sources (``make test`` builds it first anyway). The
 browser tests drive Debian's Chromium through Playwright against a local HTTP server;
-requests to any other host are blocked, and only the console errors those blocked
-requests cause are ignored.
+the browser reaches nothing else, and a page that asks another host for anything fails.
 """
 
 from __future__ import annotations
@@ -18,7 +17,9 @@ import os
 import re
 import subprocess
 import threading
+import urllib.error
 import urllib.parse
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -481,49 +482,67 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Serve ``folder`` on 127.0.0.1 at a free port, in a thread; the server and its URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+
+
 @pytest.fixture(scope="session")
 def server(site):
     """``_build/html`` served on 127.0.0.1 at a free port; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd, base = _serve(site)
+    yield base
     httpd.shutdown()
     httpd.server_close()
 
 
+# Nothing listens here: every request that goes through this proxy fails.
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
 class _Visit:
-    """One page load with every non-local request blocked and the console recorded."""
+    """A browser context that reaches the site's server and nothing else, with one page
+    that loads the site's pages one after another, as a reader follows links.
+
+    Every request to another host or port goes to a dead proxy and fails, as offline;
+    each one is recorded, as are console errors and uncaught errors, per page loaded.
+    The page and its HTTP cache are kept from one load to the next.
+    """
 
     def __init__(self, browser, base: str) -> None:
-        self.context = browser.new_context()
+        host = urllib.parse.urlsplit(base).netloc
+        # "<-loopback>" removes the implicit bypass of every local address.
+        self.context = browser.new_context(
+            proxy={"server": DEAD_PROXY, "bypass": f"<-loopback>,{host}"}
+        )
         self.page = self.context.new_page()
-        self.blocked: list[str] = []
+        self.base = base
+        self.foreign_requests: list[str] = []
         self.console_errors: list[tuple[str, str]] = []
         self.page_errors: list[str] = []
-        # Only requests for other hosts are intercepted: each one is a round trip to
-        # this process, which the site's own files need not make.
-        foreign = re.compile("^(?!" + re.escape(base + "/") + "|data:)")
-        self.page.route(foreign, self._block)
+        self.page.on("request", self._request)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.page_errors.append(str(error)))
 
-    def _block(self, route):
-        self.blocked.append(route.request.url)
-        route.abort("blockedbyclient")
+    def _request(self, request):
+        if not request.url.startswith((self.base + "/", "data:")):
+            self.foreign_requests.append(request.url)
 
     def _console(self, message):
         if message.type == "error":
             self.console_errors.append((message.text, message.location.get("url", "")))
 
-    def unexpected_console_errors(self) -> list[tuple[str, str]]:
-        """Console errors, except 'blocked by client' for a request this visit blocked."""
-        return [
-            (text, url)
-            for text, url in self.console_errors
-            if not ("ERR_BLOCKED_BY_CLIENT" in text and url in self.blocked)
-        ]
+    def load(self, url: str):
+        """Load ``url`` and wait until the network is idle; the records start anew."""
+        self.foreign_requests.clear()
+        self.console_errors.clear()
+        self.page_errors.clear()
+        response = self.page.goto(url, wait_until="load")
+        self.page.wait_for_load_state("networkidle")
+        return response
 
     def __enter__(self) -> _Visit:
         return self
@@ -544,76 +563,108 @@ def test_every_page_loads_cleanly_in_chromium(surveys):
         assert page.status == 200, url
         assert not page.load_errors, f"{url}: uncaught errors {page.load_errors}"
         assert not page.console_errors, f"{url}: {page.console_errors}"
+        assert not page.foreign_requests, f"{url}: requests to other hosts {page.foreign_requests}"
         assert not page.broken_images, f"{url}: images that did not load: {page.broken_images}"
 
 
-def test_blocked_request_errors_are_the_only_ones_ignored(browser, server):
-    with _Visit(browser, server) as visit:
-        visit.console_errors = [
-            ("Failed to load resource: net::ERR_BLOCKED_BY_CLIENT", "https://cdn.example/x.js"),
-            ("Uncaught TypeError: x is undefined", f"{server}/book/welcome.html"),
-        ]
-        visit.blocked = ["https://cdn.example/x.js"]
-        assert visit.unexpected_console_errors() == [
-            ("Uncaught TypeError: x is undefined", f"{server}/book/welcome.html")
-        ]
-
-
-def test_only_requests_for_other_hosts_are_blocked(site, browser, server):
+def test_only_the_sites_own_server_is_reached(site, browser, server):
+    """Another host, another server on this machine, or this server by another name:
+    each request is recorded and fails; the site's own files load."""
     image = next((site / "_images").glob("*.png")).name
     local = f"{server}/_images/{image}"
-    foreign = ["https://cdn.example/x.png", f"http://localhost:1/_images/{image}"]
-    with _Visit(browser, server) as visit:
-        visit.page.goto(local, wait_until="load")  # a page of the server, without the theme
-        loaded = visit.page.evaluate(
-            "async urls => Promise.all(urls.map(url => new Promise(done => {"
-            " const image = new Image(); image.onload = () => done(true);"
-            " image.onerror = () => done(false); image.src = url; })))",
-            [local, *foreign],
-        )
-        assert loaded == [True, False, False]
-        assert sorted(url for url in visit.blocked if url in foreign) == sorted(foreign)
-        assert local not in visit.blocked
+    other_httpd, other = _serve(site)
+    foreign = [
+        "https://cdn.example/x.png",
+        f"{other}/_images/{image}",
+        local.replace("127.0.0.1", "localhost"),
+    ]
+    try:
+        with _Visit(browser, server) as visit:
+            visit.load(f"{server}/book/welcome.html")
+            loaded = visit.page.evaluate(
+                "async urls => Promise.all(urls.map(url => new Promise(done => {"
+                " const image = new Image(); image.onload = () => done(true);"
+                " image.onerror = () => done(false); image.src = url; })))",
+                [local, *foreign],
+            )
+            assert loaded == [True, False, False, False]
+            assert sorted(visit.foreign_requests) == sorted(foreign)
+    finally:
+        other_httpd.shutdown()
+        other_httpd.server_close()
 
 
-def test_every_internal_link_resolves(site, server, browser):
+def test_the_load_check_would_catch_a_page_that_needs_another_host(tmp_path, browser):
+    (tmp_path / "page.html").write_text(
+        "<html><head><script src='https://cdn.example/lib.js'></script></head>"
+        "<body><p>offline?</p></body></html>"
+    )
+    httpd, base = _serve(tmp_path)
+    try:
+        with _Visit(browser, base) as visit:
+            assert visit.load(f"{base}/page.html").status == 200
+            assert visit.foreign_requests == ["https://cdn.example/lib.js"]
+            assert any("cdn.example/lib.js" in url for _, url in visit.console_errors)
+            visit.load(f"{base}/page.html")  # the records are per load, not cumulative
+            assert visit.foreign_requests == ["https://cdn.example/lib.js"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@dataclasses.dataclass
+class _Response:
+    status: int
+    content_type: str
+    text: str
+
+
+def _get(url: str) -> _Response:
+    """GET ``url`` of the local server, with no proxy; an HTTP error is a response too."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=30) as response:
+            body = response.read().decode("utf-8", errors="replace")
+            return _Response(response.status, response.headers.get_content_type(), body)
+    except urllib.error.HTTPError as error:
+        return _Response(error.code, error.headers.get_content_type(), "")
+
+
+def test_every_internal_link_resolves(site, server):
     """Every <a href> on the site's own host answers 200, and its #anchor exists there."""
-    visit = _Visit(browser, server)
     pages: dict[str, tuple[int, set[str], list[str]]] = {}
 
     def fetch(url: str) -> tuple[int, set[str], list[str]]:
         if url not in pages:
-            response = visit.context.request.get(url)
+            response = _get(url)
             ids, hrefs = set(), []
-            if response.ok and response.headers.get("content-type", "").startswith("text/html"):
+            if response.status == 200 and response.content_type == "text/html":
                 collector = _Collector()
-                collector.feed(response.text())
+                collector.feed(response.text)
                 ids = collector.ids
                 hrefs = [link["href"] for link in collector.links if link.get("href")]
             pages[url] = (response.status, ids, hrefs)
         return pages[url]
 
     problems, checked = [], 0
-    with visit:
-        for url in _page_urls(site, server):
-            for href in fetch(url)[2]:
-                absolute = urllib.parse.urljoin(url, href)
-                if not absolute.startswith(server + "/"):
-                    continue
-                checked += 1
-                target, _, fragment = absolute.partition("#")
-                status, ids, _ = fetch(target)
-                if status != 200:
-                    problems.append(f"{url} -> {href}: HTTP {status}")
-                elif fragment and ids and urllib.parse.unquote(fragment) not in ids:
-                    problems.append(f"{url} -> {href}: no element with id {fragment!r}")
+    for url in _page_urls(site, server):
+        for href in fetch(url)[2]:
+            absolute = urllib.parse.urljoin(url, href)
+            if not absolute.startswith(server + "/"):
+                continue
+            checked += 1
+            target, _, fragment = absolute.partition("#")
+            status, ids, _ = fetch(target)
+            if status != 200:
+                problems.append(f"{url} -> {href}: HTTP {status}")
+            elif fragment and ids and urllib.parse.unquote(fragment) not in ids:
+                problems.append(f"{url} -> {href}: no element with id {fragment!r}")
     assert checked > 100, f"suspiciously few internal links were checked ({checked})"
     assert not problems, "\n".join(problems[:20])
 
 
-def test_the_link_check_would_catch_a_broken_link(server, browser):
-    with _Visit(browser, server) as visit:
-        assert visit.context.request.get(f"{server}/book/no-such-page.html").status == 404
+def test_the_link_check_would_catch_a_broken_link(server):
+    assert _get(f"{server}/book/no-such-page.html").status == 404
 
 
 def test_search_finds_dropout(server, browser):
@@ -623,7 +674,7 @@ def test_search_finds_dropout(server, browser):
         results.first.wait_for(timeout=20_000)
         hrefs = results.evaluate_all("links => links.map(link => link.getAttribute('href'))")
         assert any("book/dropout.html" in href for href in hrefs), hrefs
-        assert not visit.unexpected_console_errors()
+        assert not visit.console_errors and not visit.foreign_requests
 
 
 def test_colab_button_in_the_browser_points_at_the_dropout_notebook(server, browser):
@@ -634,9 +685,10 @@ def test_colab_button_in_the_browser_points_at_the_dropout_notebook(server, brow
         href = link.get_attribute("href")
         notebook = href.split("/blob/", 1)[1].split("/", 1)[1]
         assert notebook == "_sources/book/dropout.ipynb"
-        response = visit.context.request.get(f"{server}/{notebook}")
-        assert response.ok
-        assert any("dropout_sweep" in "".join(cell["source"]) for cell in response.json()["cells"])
+        response = _get(f"{server}/{notebook}")
+        assert response.status == 200
+        cells = json.loads(response.text)["cells"]
+        assert any("dropout_sweep" in "".join(cell["source"]) for cell in cells)
 
 
 # --- self-checks, and every page at desktop and phone width ------------------------------
@@ -698,59 +750,61 @@ class _PageSurvey:
     status: int | None
     load_errors: list[str]
     console_errors: list[tuple[str, str]]
+    foreign_requests: list[str]
     broken_images: list[str]
     overflows: list[str]
     answers: list[tuple[str, bool, str, bool]]
     page_errors: list[str]
 
 
-def _survey_page(browser, server: str, url: str, viewport: tuple[int, int]) -> _PageSurvey:
-    with _Visit(browser, server) as visit:
-        visit.page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
-        response = visit.page.goto(url, wait_until="load")
-        visit.page.wait_for_load_state("networkidle")
-        load_errors = list(visit.page_errors)
-        console_errors = visit.unexpected_console_errors()
-        broken = visit.page.evaluate(
-            "() => Array.from(document.images)"
-            ".filter(image => !image.complete || image.naturalWidth === 0)"
-            ".map(image => image.src.slice(0, 80))"
-        )
-        overflows = visit.page.evaluate(OVERFLOWS)
-        answers = []
-        questions = visit.page.locator(".self-check")
-        for index in range(questions.count()):
-            question = questions.nth(index)
-            question.scroll_into_view_if_needed()
-            wrong = _answer(question, right=False)
-            hidden = question.locator(".self-check-explanation").is_hidden()
-            right = _answer(question, right=True)
-            explanation = question.locator(".self-check-explanation")
-            shown = explanation.count() == 0 or explanation.is_visible()
-            answers.append((wrong, hidden, right, shown))
-        return _PageSurvey(
-            response.status if response is not None else None,
-            load_errors,
-            console_errors,
-            broken,
-            overflows,
-            answers,
-            list(visit.page_errors),
-        )
+def _survey_page(visit: _Visit, url: str) -> _PageSurvey:
+    """Load ``url`` in ``visit``'s page; record how it loaded, its layout, its self-checks."""
+    response = visit.load(url)
+    load_errors = list(visit.page_errors)
+    console_errors = list(visit.console_errors)
+    foreign_requests = list(visit.foreign_requests)
+    broken = visit.page.evaluate(
+        "() => Array.from(document.images)"
+        ".filter(image => !image.complete || image.naturalWidth === 0)"
+        ".map(image => image.src.slice(0, 80))"
+    )
+    overflows = visit.page.evaluate(OVERFLOWS)
+    answers = []
+    questions = visit.page.locator(".self-check")
+    for index in range(questions.count()):
+        question = questions.nth(index)
+        question.scroll_into_view_if_needed()
+        wrong = _answer(question, right=False)
+        hidden = question.locator(".self-check-explanation").is_hidden()
+        right = _answer(question, right=True)
+        explanation = question.locator(".self-check-explanation")
+        shown = explanation.count() == 0 or explanation.is_visible()
+        answers.append((wrong, hidden, right, shown))
+    return _PageSurvey(
+        response.status if response is not None else None,
+        load_errors,
+        console_errors,
+        foreign_requests,
+        broken,
+        overflows,
+        answers,
+        list(visit.page_errors),
+    )
 
 
 @pytest.fixture(scope="module")
 def surveys(site, server, browser):
-    """Every page visited once per viewport (``VIEWPORTS``), by URL; each viewport's
-    visits are made the first time a test asks for them and shared after."""
+    """Every page visited once per viewport (``VIEWPORTS``), by URL, in one browser page
+    per viewport; each viewport's visits are made the first time a test asks for them
+    and shared after."""
     done: dict[str, dict[str, _PageSurvey]] = {}
 
     def survey(viewport: str) -> dict[str, _PageSurvey]:
         if viewport not in done:
-            done[viewport] = {
-                url: _survey_page(browser, server, url, VIEWPORTS[viewport])
-                for url in _page_urls(site, server)
-            }
+            width, height = VIEWPORTS[viewport]
+            with _Visit(browser, server) as visit:
+                visit.page.set_viewport_size({"width": width, "height": height})
+                done[viewport] = {url: _survey_page(visit, url) for url in _page_urls(site, server)}
         return done[viewport]
 
     return survey

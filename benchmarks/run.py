@@ -556,9 +556,6 @@ def bench_dask(class_size: int = 12) -> dict:
     return result
 
 
-CGROUP_CPU = Path("/sys/fs/cgroup/cpuacct")  # cgroup v1, as on the course's CI machines
-
-
 def _calibration_s() -> float:
     """CPU seconds of a fixed single-thread workload: how fast this host is right now."""
     import hashlib
@@ -573,16 +570,6 @@ def _calibration_s() -> float:
     return time.process_time() - start
 
 
-def _own_cpu_group() -> Path:
-    """This process' ``cpuacct`` group: a group made inside it counts towards it too."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/cgroup").read_text().splitlines():
-            _, controllers, path = line.split(":", 2)
-            if "cpuacct" in controllers.split(","):
-                return CGROUP_CPU / path.lstrip("/")
-    return CGROUP_CPU
-
-
 def _run_counting_cpu(command: list[str]) -> tuple[int, float, float, str]:
     """Run ``command``; its return code, wall seconds, CPU seconds and how they were counted.
 
@@ -590,12 +577,15 @@ def _run_counting_cpu(command: list[str]) -> tuple[int, float, float, str]:
     process it starts, daemons that outlive their parent included; elsewhere the CPU of
     the children it waited for (a lower bound).
     """
-    parent = _own_cpu_group()
-    group = parent / f"fashion-lessons-bench-{os.getpid()}"
-    try:
-        group.mkdir()
-    except OSError:
-        group = None
+    from fashion_lessons.sandbox.enclosures import CGROUP_ROOT, own_cgroup
+
+    own, group = own_cgroup("cpuacct"), None
+    if own is not None:  # a group inside this process' own one counts towards it too
+        group = CGROUP_ROOT / "cpuacct" / own.lstrip("/") / f"fashion-lessons-bench-{os.getpid()}"
+        try:
+            group.mkdir()
+        except OSError:  # not root, or no writable cgroup v1 cpuacct hierarchy
+            group = None
     join = (lambda: (group / "cgroup.procs").write_text(str(os.getpid()))) if group else None
     children = os.times()
     start = time.perf_counter()
@@ -612,7 +602,7 @@ def _run_counting_cpu(command: list[str]) -> tuple[int, float, float, str]:
     cpu = int((group / "cpuacct.usage").read_text()) / 1e9
     for pid in procs.read_text().split():
         with contextlib.suppress(OSError):  # a straggler: back to the group it came from
-            (parent / "cgroup.procs").write_text(pid)
+            (group.parent / "cgroup.procs").write_text(pid)
     with contextlib.suppress(OSError):
         group.rmdir()
     return returncode, wall, cpu, "cgroup"

@@ -8,6 +8,7 @@ the browser reaches nothing else, and a page that asks another host for anything
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import html
@@ -482,21 +483,24 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    """Serve ``folder`` on 127.0.0.1 at a free port, in a thread; the server and its URL."""
+@contextlib.contextmanager
+def _serving(folder: Path):
+    """Serve ``folder`` on 127.0.0.1 at a free port, in a thread; yields the base URL."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 @pytest.fixture(scope="session")
 def server(site):
     """``_build/html`` served on 127.0.0.1 at a free port; yields the base URL."""
-    httpd, base = _serve(site)
-    yield base
-    httpd.shutdown()
-    httpd.server_close()
+    with _serving(site) as base:
+        yield base
 
 
 # Nothing listens here: every request that goes through this proxy fails.
@@ -572,26 +576,21 @@ def test_only_the_sites_own_server_is_reached(site, browser, server):
     each request is recorded and fails; the site's own files load."""
     image = next((site / "_images").glob("*.png")).name
     local = f"{server}/_images/{image}"
-    other_httpd, other = _serve(site)
-    foreign = [
-        "https://cdn.example/x.png",
-        f"{other}/_images/{image}",
-        local.replace("127.0.0.1", "localhost"),
-    ]
-    try:
-        with _Visit(browser, server) as visit:
-            visit.load(f"{server}/book/welcome.html")
-            loaded = visit.page.evaluate(
-                "async urls => Promise.all(urls.map(url => new Promise(done => {"
-                " const image = new Image(); image.onload = () => done(true);"
-                " image.onerror = () => done(false); image.src = url; })))",
-                [local, *foreign],
-            )
-            assert loaded == [True, False, False, False]
-            assert sorted(visit.foreign_requests) == sorted(foreign)
-    finally:
-        other_httpd.shutdown()
-        other_httpd.server_close()
+    with _serving(site) as other, _Visit(browser, server) as visit:
+        foreign = [
+            "https://cdn.example/x.png",
+            f"{other}/_images/{image}",
+            local.replace("127.0.0.1", "localhost"),
+        ]
+        visit.load(f"{server}/book/welcome.html")
+        loaded = visit.page.evaluate(
+            "async urls => Promise.all(urls.map(url => new Promise(done => {"
+            " const image = new Image(); image.onload = () => done(true);"
+            " image.onerror = () => done(false); image.src = url; })))",
+            [local, *foreign],
+        )
+        assert loaded == [True, False, False, False]
+        assert sorted(visit.foreign_requests) == sorted(foreign)
 
 
 def test_the_load_check_would_catch_a_page_that_needs_another_host(tmp_path, browser):
@@ -599,17 +598,12 @@ def test_the_load_check_would_catch_a_page_that_needs_another_host(tmp_path, bro
         "<html><head><script src='https://cdn.example/lib.js'></script></head>"
         "<body><p>offline?</p></body></html>"
     )
-    httpd, base = _serve(tmp_path)
-    try:
-        with _Visit(browser, base) as visit:
-            assert visit.load(f"{base}/page.html").status == 200
-            assert visit.foreign_requests == ["https://cdn.example/lib.js"]
-            assert any("cdn.example/lib.js" in url for _, url in visit.console_errors)
-            visit.load(f"{base}/page.html")  # the records are per load, not cumulative
-            assert visit.foreign_requests == ["https://cdn.example/lib.js"]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with _serving(tmp_path) as base, _Visit(browser, base) as visit:
+        assert visit.load(f"{base}/page.html").status == 200
+        assert visit.foreign_requests == ["https://cdn.example/lib.js"]
+        assert any("cdn.example/lib.js" in url for _, url in visit.console_errors)
+        visit.load(f"{base}/page.html")  # the records are per load, not cumulative
+        assert visit.foreign_requests == ["https://cdn.example/lib.js"]
 
 
 @dataclasses.dataclass

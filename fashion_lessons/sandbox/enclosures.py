@@ -25,7 +25,7 @@ POLL_S = 0.01  # how often the tmpfs mounts are looked at; processes every 5th t
 _FULL_BYTES = 64 * 1024  # a tmpfs with less free space than this was filled up
 
 
-def _own_cgroup(controller: str | None) -> str | None:
+def own_cgroup(controller: str | None) -> str | None:
     """This process's cgroup path in the v1 hierarchy of ``controller`` (None: v2)."""
     with contextlib.suppress(OSError):
         for line in Path("/proc/self/cgroup").read_text().splitlines():
@@ -41,7 +41,7 @@ def _v1_parents() -> dict[str, Path] | None:
     """Writable v1 memory and pids cgroups of this process, if both exist."""
     parents = {}
     for controller in ("memory", "pids"):
-        own = _own_cgroup(controller)
+        own = own_cgroup(controller)
         folder = CGROUP_ROOT / controller
         if own is None or not (folder / "cgroup.procs").exists():
             return None
@@ -54,7 +54,7 @@ def _v1_parents() -> dict[str, Path] | None:
 
 def _v2_parent() -> Path | None:
     """A delegated v2 cgroup of this process with memory and pids enabled for children."""
-    own = _own_cgroup(None)
+    own = own_cgroup(None)
     mount = CGROUP_ROOT if (CGROUP_ROOT / "cgroup.controllers").exists() else None
     if own is None or mount is None:
         return None

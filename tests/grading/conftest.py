@@ -81,6 +81,9 @@ def local_out(mixed_class, tmp_path_factory) -> Path:
 # each worker and an event-loop check every 20 ms in each process. Idle, they keep a
 # cluster busy for the whole test file.
 QUIET_DASK = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s"}
+# Worker processes forked from the grading workers' server, which has imported nbgrader and
+# the grading stack already, rather than spawned: each (re)start imports only Dask.
+FORKED_DASK = {"distributed.worker.multiprocessing-method": "forkserver"}
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +92,10 @@ def cluster():
     import dask
     import distributed
 
-    with dask.config.set(QUIET_DASK):
+    from fashion_lessons.grading.workers import start_worker_server
+
+    start_worker_server()
+    with dask.config.set({**QUIET_DASK, **FORKED_DASK}):
         cluster = distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,

@@ -405,20 +405,24 @@ def add_infinite_loop(
     ----------
     notebook : NotebookNode
     interruptible : bool
-        If True, the loop is ``while True: pass``, which burns a core until nbgrader
-        interrupts the kernel when the cell times out. If False, SIGINT is ignored first,
-        so the interrupt does not stop the loop: only killing the kernel does. That loop
-        sleeps: what the grader faces is a kernel that never answers, and spinning there
-        would only take a core from the rest of the run for the minute it lasts.
+        If False, SIGINT is ignored first, so nbgrader's interrupt when the cell times out
+        does not stop the loop: only killing the kernel does.
 
     Returns
     -------
     NotebookNode
+
+    Notes
+    -----
+    Both loops sleep. What the grader faces is a cell that never ends; Python handles
+    SIGINT in a spinning ``while True: pass`` as in a sleep, so spinning would test
+    nothing more and only take a core from the rest of the run until the timeout.
     """
+    loop = "import time\n\nwhile True:\n    time.sleep(0.1)\n"
     if interruptible:
-        return append_code(notebook, "while True:\n    pass\n")
-    ignore = "import signal\nimport time\n\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-    return append_code(notebook, ignore + "while True:\n    time.sleep(0.1)\n")
+        return append_code(notebook, loop)
+    ignore = "import signal\n\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+    return append_code(notebook, ignore + loop)
 
 
 def add_print_flood(notebook: nbformat.NotebookNode, lines: int) -> nbformat.NotebookNode:

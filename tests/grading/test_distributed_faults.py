@@ -83,35 +83,6 @@ def test_a_worker_killed_mid_submission_is_graded_again_and_counted_once(
     assert len(keys) == len(set(keys)) == 24
 
 
-def test_a_submission_that_kills_every_worker_is_given_up_and_the_rest_graded(
-    mixed_class, cluster, client, tmp_path
-):
-    prepared = prepare_grading(tmp_path / "out")
-    students, _, _ = collect_submissions(mixed_class, prepared)
-    pairs = [(s, a) for s in students for a in (LOAD, SCALE)]
-    deaths: list = []
-    stop = threading.Event()
-    killer = threading.Thread(target=_kill_worker_running, args=(client, "wrong", deaths, 9, stop))
-    killer.start()
-    try:
-        results = grade_on_cluster(prepared, pairs, "run-killer", client, OPTIONS, max_tries=2)
-    finally:
-        stop.set()
-        killer.join()
-        # the given-up submission may still hold a worker's thread until its time limit;
-        # fresh workers keep that from delaying the next test
-        client.restart(wait_for_workers=True)
-    by_pair = {(r.student_id, r.assignment): r for r in results}
-    wrong = by_pair[("wrong", SCALE)]
-    assert wrong.score == 0 and wrong.reason == "given up: grading it stopped 2 Dask workers"
-    assert len(deaths) == 2
-    assert by_pair[("ref", SCALE)].score == by_pair[("ref", SCALE)].max_score > 0
-    assert by_pair[("ref", LOAD)].score == by_pair[("ref", LOAD)].max_score > 0
-    page = prepared.out / "feedback" / "wrong" / SCALE / NOTEBOOK[SCALE].replace("ipynb", "html")
-    assert "given up" in page.read_text()
-    assert len(results) == len(pairs)
-
-
 def test_the_coordinator_killed_with_kill_9_resumes_from_its_journal(
     mixed_class, cluster, local_out, tmp_path
 ):
@@ -195,3 +166,31 @@ def test_a_coordinator_starting_meanwhile_does_not_disturb_a_submission_being_gr
     assert result.seconds < OPTIONS.wall_clock_s / 2, result  # never waited for the limit
     for folders, current in client.run(_plugin_folders).values():
         assert folders == [current]  # the retired plugin's folder is gone
+
+
+def test_a_submission_that_kills_every_worker_is_given_up_and_the_rest_graded(
+    mixed_class, cluster, client, tmp_path
+):
+    """Last in the file: the given-up submission may hold a worker's thread until its time
+    limit, and only closing the cluster ends that."""
+    prepared = prepare_grading(tmp_path / "out")
+    students, _, _ = collect_submissions(mixed_class, prepared)
+    pairs = [(s, a) for s in students for a in (LOAD, SCALE)]
+    deaths: list = []
+    stop = threading.Event()
+    killer = threading.Thread(target=_kill_worker_running, args=(client, "wrong", deaths, 9, stop))
+    killer.start()
+    try:
+        results = grade_on_cluster(prepared, pairs, "run-killer", client, OPTIONS, max_tries=2)
+    finally:
+        stop.set()
+        killer.join()
+    by_pair = {(r.student_id, r.assignment): r for r in results}
+    wrong = by_pair[("wrong", SCALE)]
+    assert wrong.score == 0 and wrong.reason == "given up: grading it stopped 2 Dask workers"
+    assert len(deaths) == 2
+    assert by_pair[("ref", SCALE)].score == by_pair[("ref", SCALE)].max_score > 0
+    assert by_pair[("ref", LOAD)].score == by_pair[("ref", LOAD)].max_score > 0
+    page = prepared.out / "feedback" / "wrong" / SCALE / NOTEBOOK[SCALE].replace("ipynb", "html")
+    assert "given up" in page.read_text()
+    assert len(results) == len(pairs)

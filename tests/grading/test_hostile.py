@@ -213,7 +213,7 @@ CASES = [
     Case(
         "h-infinite-loop",
         MAX,
-        "reference answer, then `while True: pass` in the same cell: the loop is cut "
+        "reference answer, then a loop that never ends in the same cell: the loop is cut "
         "(interrupted), the functions were already defined, so every test passes",
         lambda c: _one(hostile.add_infinite_loop(c.reference)),
         reason=True,

@@ -34,7 +34,8 @@ def kernel(request, tmp_path_factory):
     limits = Limits(memory_bytes=3 * 2**30)
     zygote = None
     if request.param == "zygote":
-        zygote = Zygote(limits, base / "zygote.log")
+        # no test here imports TensorFlow, which would cost seconds of CPU in the zygote
+        zygote = Zygote(limits, base / "zygote.log", preload=("numpy", "fashion_lessons.data"))
         zygote.wait_ready()
         scratch, runtime = zygote.work, zygote.runtime
         name = install_kernelspec(data, folder, runtime, argv=zygote.kernel_argv())

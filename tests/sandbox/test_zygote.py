@@ -19,14 +19,28 @@ from fashion_lessons.grading.settings import STDERR_NOISE_PATTERN
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
 
-@pytest.fixture(scope="module")
-def warm_zygote(tmp_path_factory):
+def _started_zygote(tmp_path_factory, **options):
     from fashion_lessons.sandbox import Limits
     from fashion_lessons.sandbox.zygote import Zygote
 
     log = tmp_path_factory.mktemp("zygote") / "zygote.log"
-    zygote = Zygote(Limits(memory_bytes=3 * 2**30), log)
+    zygote = Zygote(Limits(memory_bytes=3 * 2**30), log, **options)
     zygote.wait_ready()
+    return zygote
+
+
+@pytest.fixture(scope="module")
+def warm_zygote(tmp_path_factory):
+    zygote = _started_zygote(tmp_path_factory)
+    yield zygote
+    zygote.close()
+
+
+@pytest.fixture(scope="module")
+def light_zygote(tmp_path_factory):
+    """A zygote that preloads numpy alone, for the tests that kill it: each replacement
+    imports its preloads again, and TensorFlow's import costs seconds of CPU."""
+    zygote = _started_zygote(tmp_path_factory, preload=("numpy",))
     yield zygote
     zygote.close()
 
@@ -38,6 +52,14 @@ def zygote(warm_zygote):
     warm_zygote.make_idle()
     warm_zygote.wait_ready()
     return warm_zygote
+
+
+@pytest.fixture
+def killable_zygote(light_zygote):
+    """``zygote`` for the tests that kill it."""
+    light_zygote.make_idle()
+    light_zygote.wait_ready()
+    return light_zygote
 
 
 def test_kernels_start_with_tensorflow_imported_and_train(zygote, tmp_path):
@@ -113,10 +135,13 @@ def test_kernels_cannot_reach_the_zygote(zygote, tmp_path):
         assert not control & set(lines[1:]), "a kernel holds the zygote's control pipe"
 
 
-def test_a_kernel_that_kills_the_zygote_hurts_only_itself(zygote, tmp_path):
+def test_a_kernel_that_kills_the_zygote_hurts_only_itself(killable_zygote, tmp_path):
+    zygote = killable_zygote
     restarts = zygote.restarts
     with forked_kernel(zygote, tmp_path) as (run, manager):
-        run("import os, signal; os.kill(os.getppid(), signal.SIGKILL)")
+        # a moment after the reply, which the kernel could not send once the zygote is gone
+        kill = "threading.Timer(0.5, os.kill, (os.getppid(), signal.SIGKILL)).start()"
+        assert run(f"import os, signal, threading\n{kill}") == ("ok", "")
         manager.provisioner.process.wait(timeout=30)  # the launcher ends with its kernel
     zygote.make_idle()
     assert zygote.restarts == restarts + 1
@@ -139,7 +164,8 @@ def test_killing_the_launcher_kills_its_kernel(zygote, tmp_path):
     assert zygote.restarts == restarts
 
 
-def test_a_zygote_that_died_while_idle_is_replaced_before_use(zygote, tmp_path):
+def test_a_zygote_that_died_while_idle_is_replaced_before_use(killable_zygote, tmp_path):
+    zygote = killable_zygote
     restarts = zygote.restarts
     zygote.process.kill()  # as the OOM killer would
     zygote.process.wait()

@@ -67,9 +67,15 @@ def journal_keys(out) -> list[tuple[str, str]]:
 
 
 def cells(out, student, assignment):
-    """Each cell of the autograded notebook: type, source and outputs (no timings)."""
+    """Each cell of the autograded notebook: type, source and outputs (no timings).
+
+    Consecutive pieces of one stream are joined: where the kernel's output thread splits
+    a cell's printing into messages depends on timing, not on the grader.
+    """
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
     path = out / "autograded" / student / assignment / NOTEBOOK[assignment]
-    notebook = nbformat.read(path, as_version=4)
+    notebook, _ = CoalesceStreamsPreprocessor().preprocess(nbformat.read(path, as_version=4), {})
     return [
         (cell.cell_type, cell.source, json.dumps(cell.get("outputs", []), sort_keys=True))
         for cell in notebook.cells

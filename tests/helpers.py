@@ -13,6 +13,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 """Debian's Chromium, which Playwright drives (never a downloaded browser)."""
+WITHOUT_TENSORFLOW = ("numpy",)
+"""What a test zygote preloads when no test of it uses TensorFlow, whose import costs
+seconds of CPU in every zygote and in every replacement of one."""
 
 ASSIGNMENTS = {
     "01-load-data": "load_data",

@@ -13,7 +13,7 @@ import shutil
 import threading
 
 import pytest
-from helpers import forked_kernel
+from helpers import WITHOUT_TENSORFLOW, forked_kernel
 
 from fashion_lessons.sandbox.bounds import Bounds
 from fashion_lessons.sandbox.enclosures import mechanism
@@ -23,8 +23,6 @@ pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewra
 MIB = 2**20
 BOUNDS = Bounds(memory_bytes=300 * MIB, processes=64, folder_bytes=8 * MIB, shm_bytes=4 * MIB)
 SECRET = "grader-secret-7f3a9c"
-# Nothing bounded here needs TensorFlow, whose import costs seconds of CPU per zygote.
-LIGHT_PRELOAD = ("numpy",)
 
 
 @pytest.fixture(scope="module", params=["cgroup", "watchdog"])
@@ -40,7 +38,7 @@ def zygote(request, tmp_path_factory):
         elif not mechanism().startswith("cgroup"):
             pytest.skip("this machine does not let the grader create cgroups")
         log = tmp_path_factory.mktemp("zygote") / "zygote.log"
-        zygote = Zygote(Limits(memory_bytes=3 * 2**30), log, BOUNDS, preload=LIGHT_PRELOAD)
+        zygote = Zygote(Limits(memory_bytes=3 * 2**30), log, BOUNDS, preload=WITHOUT_TENSORFLOW)
         zygote.wait_ready()
         yield zygote
         zygote.close()

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import REPO, started_kernel
+from helpers import REPO, WITHOUT_TENSORFLOW, started_kernel
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
@@ -34,8 +34,7 @@ def kernel(request, tmp_path_factory):
     limits = Limits(memory_bytes=3 * 2**30)
     zygote = None
     if request.param == "zygote":
-        # no test here imports TensorFlow, which would cost seconds of CPU in the zygote
-        zygote = Zygote(limits, base / "zygote.log", preload=("numpy", "fashion_lessons.data"))
+        zygote = Zygote(limits, base / "zygote.log", preload=WITHOUT_TENSORFLOW)
         zygote.wait_ready()
         scratch, runtime = zygote.work, zygote.runtime
         name = install_kernelspec(data, folder, runtime, argv=zygote.kernel_argv())

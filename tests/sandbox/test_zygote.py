@@ -12,7 +12,7 @@ import sys
 
 import psutil
 import pytest
-from helpers import forked_kernel
+from helpers import WITHOUT_TENSORFLOW, forked_kernel
 
 from fashion_lessons.grading.settings import STDERR_NOISE_PATTERN
 
@@ -38,28 +38,30 @@ def warm_zygote(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def light_zygote(tmp_path_factory):
-    """A zygote that preloads numpy alone, for the tests that kill it: each replacement
-    imports its preloads again, and TensorFlow's import costs seconds of CPU."""
-    zygote = _started_zygote(tmp_path_factory, preload=("numpy",))
+    """A zygote without TensorFlow, for the tests that kill it: each replacement imports
+    its preloads again."""
+    zygote = _started_zygote(tmp_path_factory, preload=WITHOUT_TENSORFLOW)
     yield zygote
     zygote.close()
 
 
+def _idle(zygote):
+    """``zygote`` made idle, as between two submissions; tests count its restarts from here."""
+    zygote.make_idle()
+    zygote.wait_ready()
+    return zygote
+
+
 @pytest.fixture
 def zygote(warm_zygote):
-    """The module's zygote, made idle (as between two submissions): one TensorFlow import
-    for the whole file. Tests count its restarts from where they start."""
-    warm_zygote.make_idle()
-    warm_zygote.wait_ready()
-    return warm_zygote
+    """The module's zygote, idle: one TensorFlow import for the whole file."""
+    return _idle(warm_zygote)
 
 
 @pytest.fixture
 def killable_zygote(light_zygote):
     """``zygote`` for the tests that kill it."""
-    light_zygote.make_idle()
-    light_zygote.wait_ready()
-    return light_zygote
+    return _idle(light_zygote)
 
 
 def test_kernels_start_with_tensorflow_imported_and_train(zygote, tmp_path):
@@ -136,16 +138,15 @@ def test_kernels_cannot_reach_the_zygote(zygote, tmp_path):
 
 
 def test_a_kernel_that_kills_the_zygote_hurts_only_itself(killable_zygote, tmp_path):
-    zygote = killable_zygote
-    restarts = zygote.restarts
-    with forked_kernel(zygote, tmp_path) as (run, manager):
-        # a moment after the reply, which the kernel could not send once the zygote is gone
+    restarts = killable_zygote.restarts
+    with forked_kernel(killable_zygote, tmp_path) as (run, manager):
+        # a moment after the reply, which the kernel could not send once its zygote is gone
         kill = "threading.Timer(0.5, os.kill, (os.getppid(), signal.SIGKILL)).start()"
         assert run(f"import os, signal, threading\n{kill}") == ("ok", "")
         manager.provisioner.process.wait(timeout=30)  # the launcher ends with its kernel
-    zygote.make_idle()
-    assert zygote.restarts == restarts + 1
-    with forked_kernel(zygote, tmp_path) as (run, _):
+    killable_zygote.make_idle()
+    assert killable_zygote.restarts == restarts + 1
+    with forked_kernel(killable_zygote, tmp_path) as (run, _):
         assert run("print(6 * 7)") == ("ok", "42\n")
 
 
@@ -165,13 +166,12 @@ def test_killing_the_launcher_kills_its_kernel(zygote, tmp_path):
 
 
 def test_a_zygote_that_died_while_idle_is_replaced_before_use(killable_zygote, tmp_path):
-    zygote = killable_zygote
-    restarts = zygote.restarts
-    zygote.process.kill()  # as the OOM killer would
-    zygote.process.wait()
-    zygote.wait_ready()
-    assert zygote.restarts == restarts + 1
-    with forked_kernel(zygote, tmp_path) as (run, _):
+    restarts = killable_zygote.restarts
+    killable_zygote.process.kill()  # as the OOM killer would
+    killable_zygote.process.wait()
+    killable_zygote.wait_ready()
+    assert killable_zygote.restarts == restarts + 1
+    with forked_kernel(killable_zygote, tmp_path) as (run, _):
         assert run("print(6 * 7)") == ("ok", "42\n")
 
 

@@ -92,7 +92,7 @@ def prepare_grading(
             empty_folder(entry, ignore_errors=False)  # it may be a mount point of its own
         elif entry.exists():
             entry.unlink()
-    shutil.copytree(root / "solutions", out / "solutions")
+    shutil.copytree(root / "solutions", out / "solutions", dirs_exist_ok=True)
     shutil.copy(root / NBGRADER_CONFIG_FILE, out / NBGRADER_CONFIG_FILE)
     config = load_config(out, execution)
     config.CourseDirectory.db_url = f"sqlite:///{out / 'gradebook.db'}"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers import REPO, cli_command, exercise, hand_in, solution, zygote_processes
+from helpers import REPO, cli_command, exercise, hand_in, run_cli, solution, zygote_processes
 
 from fashion_lessons.grading.journal import JOURNAL, fingerprint, read_journal
 from fashion_lessons.grading.workspace import STATE_DIR
@@ -28,7 +28,6 @@ def test_fingerprint_changes_with_content(tmp_path):
 
 def test_kill_9_of_the_whole_run_then_rerun_grades_each_submission_once(tmp_path):
     """The grading process group is killed mid-run; the rerun finishes and nothing is lost."""
-    import csv
     import os
     import signal
     import subprocess
@@ -70,8 +69,7 @@ def test_kill_9_of_the_whole_run_then_rerun_grades_each_submission_once(tmp_path
     entries = [line for line in journal.read_text().splitlines() if line.endswith("}")]
     keys = [(e["student_id"], e["assignment"]) for e in map(__import__("json").loads, entries)]
     assert len(keys) == len(set(keys)) == 24, "a submission was graded twice or not at all"
-    with open(out / "grades.csv", newline="") as stream:
-        rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(stream)}
+    rows = _grade_rows(out)
     assert len(rows) == 24
     for student in students:
         row = rows[(student, ASSIGNMENT)]
@@ -79,6 +77,36 @@ def test_kill_9_of_the_whole_run_then_rerun_grades_each_submission_once(tmp_path
         assert row["score"] == expected, (student, row)
     for key, result in graded_before.items():
         assert float(rows[key]["score"]) == result.score  # earlier grades survived
+
+
+def test_another_class_is_refused_unless_fresh_which_replaces_the_grades(tmp_path):
+    """A folder holding one run's grades keeps them; ``--fresh`` grades the new class in it."""
+    first, second, out = tmp_path / "first", tmp_path / "second", tmp_path / "out"
+    hand_in(first, "blank", ASSIGNMENT, exercise(ASSIGNMENT))
+    hand_in(second, "ref", ASSIGNMENT, solution(ASSIGNMENT))
+    graded = run_cli("grade", first, "--out", out, "--workers", "1")
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    grades = (out / "grades.csv").read_text()
+
+    refused = run_cli("grade", second, "--out", out, "--workers", "1")
+    assert refused.returncode != 0
+    assert "--fresh" in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+    assert (out / "grades.csv").read_text() == grades, "the refused run changed the grades"
+
+    replaced = run_cli("grade", second, "--out", out, "--workers", "1", "--fresh")
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    rows = _grade_rows(out)
+    assert {student for student, _ in rows} == {"ref"}, "the first class's rows remain"
+    row = rows[("ref", ASSIGNMENT)]
+    assert float(row["score"]) == float(row["max_score"]) > 0, row
+    assert not (out / "feedback" / "blank").exists(), "the first class's feedback remains"
+
+
+def _grade_rows(out: Path) -> dict[tuple[str, str], dict]:
+    import csv
+
+    with open(out / "grades.csv", newline="", encoding="utf-8") as stream:
+        return {(r["student_id"], r["assignment"]): r for r in csv.DictReader(stream)}
 
 
 PRE_LAYERS_COMMIT = "ff9c44b"

@@ -5,20 +5,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import textwrap
 from pathlib import Path
 
 from fashion_lessons.data import CLASS_NAMES, DataError
+from fashion_lessons.term_commands import (
+    TERM_FILE_HELP,
+    add_term_commands,
+    at_least_one,
+    print_error,
+    term_errors,
+    term_file,
+)
 
 GIB = 2**30
-
-
-def _print_error(message: str) -> None:
-    # Paths stay whole, so a user can copy one from the message.
-    text = textwrap.fill(
-        f"error: {message}", width=88, break_on_hyphens=False, break_long_words=False
-    )
-    print(text, file=sys.stderr)
 
 
 def command_data(args: argparse.Namespace) -> int:
@@ -58,17 +57,21 @@ def command_train(args: argparse.Namespace) -> int:
     from fashion_lessons.training import set_seed, summarize_history, train
 
     set_seed(args.seed)
-    model = build_model(dropout_rate=args.dropout)
     start = time.perf_counter()
-    history = train(
-        model,
-        x_train,
-        y_train,
-        epochs=args.epochs,
-        validation_data=(x_test, y_test),
-        batch_size=args.batch_size,
-        verbose=2 if args.quiet_progress else 1,
-    )
+    try:  # both check their arguments before any training
+        model = build_model(dropout_rate=args.dropout)
+        history = train(
+            model,
+            x_train,
+            y_train,
+            epochs=args.epochs,
+            validation_data=(x_test, y_test),
+            batch_size=args.batch_size,
+            verbose=2 if args.quiet_progress else 1,
+        )
+    except ValueError as error:
+        print_error(str(error))
+        return 2
     seconds = time.perf_counter() - start
     summary = summarize_history(history)
     print(f"\ntrained on {len(x_train)} images for {args.epochs} epochs in {seconds:.1f} s")
@@ -114,9 +117,9 @@ def command_grade(args: argparse.Namespace) -> int:
     if args.kernel and not args.no_sandbox:
         raise CourseError("--kernel chooses an unsandboxed kernel; add --no-sandbox with it")
     try:
-        term = load_term_config(_term_file(args.term))
-    except _term_errors() as error:
-        _print_error(str(error))
+        term = load_term_config(term_file(args.term))
+    except term_errors() as error:
+        print_error(str(error))
         return 2
     execution = ExecutionOptions(
         kernel_name=args.kernel, timeout=args.timeout, show_hidden_tests=args.show_hidden_tests
@@ -201,7 +204,9 @@ def _add_course_commands(commands) -> None:
     train.add_argument("--epochs", type=int, default=5)
     train.add_argument("--dropout", type=float, default=0.0, help="dropout rate in [0, 1)")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--limit", type=int, help="train on the first N training images only")
+    train.add_argument(
+        "--limit", type=at_least_one, help="train on the first N training images only"
+    )
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--plot", help="write the learning curves to this PNG file")
     train.add_argument("--offline", action="store_true", help="never download")
@@ -242,7 +247,7 @@ def _add_grading_commands(commands) -> None:
     grade.add_argument("--timeout", type=int, help="seconds a cell may run (default: config)")
     grade.add_argument(
         "--workers",
-        type=int,
+        type=at_least_one,
         default=os.cpu_count() or 1,
         help="submissions graded in parallel (default: the number of cores)",
     )
@@ -261,7 +266,7 @@ def _add_grading_commands(commands) -> None:
         action="store_true",
         help="show the hidden tests' code in feedback pages (hidden by default)",
     )
-    grade.add_argument("--term", help=_TERM_FILE_HELP)
+    grade.add_argument("--term", help=TERM_FILE_HELP)
     grade.set_defaults(run=command_grade)
 
 
@@ -278,139 +283,6 @@ def _add_worker_command(commands) -> None:
     worker.set_defaults(run=command_worker)
 
 
-# --- the term around grading: LMS import and export, similarity ------------------------
-
-_TERM_FILE_HELP = "the term's due dates, extensions and late rule (default: course.toml)"
-
-
-def _term_file(path: str | None):
-    from fashion_lessons.grading.config import COURSE_ROOT
-    from fashion_lessons.grading.term_config import TERM_FILE
-
-    return Path(path) if path else COURSE_ROOT / TERM_FILE
-
-
-def _term_errors():
-    from fashion_lessons.grading.lms_export import ExportError
-    from fashion_lessons.grading.lms_import import DownloadRefused
-    from fashion_lessons.grading.roster import RosterError
-    from fashion_lessons.grading.term_config import TermConfigError
-
-    return (DownloadRefused, ExportError, RosterError, TermConfigError, OSError)
-
-
-def command_import(args: argparse.Namespace) -> int:
-    """Import an LMS bulk download into SUBMISSIONS/<student>/<assignment>/."""
-    from fashion_lessons.grading.config import COURSE_ROOT
-    from fashion_lessons.grading.lms_import import import_download
-    from fashion_lessons.grading.roster import read_roster
-
-    try:
-        roster = read_roster(args.roster) if args.roster else None
-        report = import_download(
-            args.lms,
-            Path(args.download),
-            args.assignment,
-            Path(args.into),
-            COURSE_ROOT / "solutions",
-            roster,
-            zip_timezone=args.zip_timezone,
-        )
-        if args.report:
-            Path(args.report).write_text(report.csv_text(), encoding="utf-8")
-    except _term_errors() as error:
-        _print_error(str(error))
-        return 2
-    print(report.text())
-    return 0 if report.imported else 1
-
-
-def command_export(args: argparse.Namespace) -> int:
-    """Write OUT/grades.csv as the LMS's gradebook import file."""
-    import dataclasses
-
-    from fashion_lessons.grading.lms_export import export_grades
-    from fashion_lessons.grading.roster import read_roster
-    from fashion_lessons.grading.term_config import load_term_config
-
-    try:
-        config = load_term_config(_term_file(args.term))
-        if args.missing:
-            config = dataclasses.replace(config, missing=args.missing)
-        report = export_grades(
-            args.lms, Path(args.out), Path(args.into), read_roster(args.roster), config
-        )
-    except _term_errors() as error:
-        _print_error(str(error))
-        return 2
-    print(
-        f"wrote {report.path}: {report.students} students x {len(report.assignments)} "
-        f"assignments for {args.lms.title()}'s gradebook import"
-    )
-    for student in report.not_on_roster:
-        print(f"left out {student}: graded but not on the roster")
-    for student in report.without_identifier:
-        print(f"left out {student}: the roster has no {args.lms.title()} identifier for them")
-    return 0
-
-
-def command_similarity(args: argparse.Namespace) -> int:
-    """Compare students' answer cells per assignment; write OUT/similarity.html and .csv."""
-    from fashion_lessons.grading.config import COURSE_ROOT
-    from fashion_lessons.grading.similarity import similarity_report
-
-    out = Path(args.out)
-    submitted = Path(args.submissions) if args.submissions else out / "submitted"
-    if not submitted.is_dir():
-        _print_error(f"{submitted}: no such folder of <student>/<assignment>/ submissions")
-        return 2
-    pairs = similarity_report(
-        submitted, COURSE_ROOT / "solutions", COURSE_ROOT / "exercises", out, top=args.top
-    )
-    shown = sorted(pairs, key=lambda p: -p.score)[: args.top]
-    for pair in shown:
-        print(f"{pair.score:4.0%}  {pair.assignment}  {pair.first} - {pair.second}")
-    print(f"{len(pairs)} pairs compared; report: {out / 'similarity.html'} and .csv")
-    return 0
-
-
-def _add_term_commands(commands) -> None:
-    """``import``, ``export`` and ``similarity``: the term around ``grade``."""
-    lms = ("canvas", "moodle")
-    imp = commands.add_parser(
-        "import", help="turn a Canvas or Moodle bulk download into SUBMISSIONS (instructors)"
-    )
-    imp.add_argument("lms", choices=lms)
-    imp.add_argument("download", help="the .zip the LMS produced")
-    imp.add_argument("--assignment", required=True, help="assignment id, e.g. 01-load-data")
-    imp.add_argument("--into", required=True, help="the SUBMISSIONS folder")
-    imp.add_argument("--roster", help="roster.csv mapping LMS users to student ids")
-    imp.add_argument(
-        "--zip-timezone", default="UTC", help="time zone of the zip's file times (default: UTC)"
-    )
-    imp.add_argument("--report", help="also write the import report to this CSV file")
-    imp.set_defaults(run=command_import)
-
-    exp = commands.add_parser(
-        "export", help="write grades as a Canvas or Moodle gradebook import CSV (instructors)"
-    )
-    exp.add_argument("lms", choices=lms)
-    exp.add_argument("out", help="the grading output folder (holding grades.csv)")
-    exp.add_argument("--into", required=True, help="the CSV file to write")
-    exp.add_argument("--roster", required=True, help="roster.csv with the LMS identifiers")
-    exp.add_argument("--missing", choices=("zero", "blank"), help="for missing submissions")
-    exp.add_argument("--term", help=_TERM_FILE_HELP)
-    exp.set_defaults(run=command_export)
-
-    sim = commands.add_parser(
-        "similarity", help="flag pairs of students with similar answers (instructors)"
-    )
-    sim.add_argument("out", help="the grading output folder; the report is written there")
-    sim.add_argument("--submissions", help="folder of submissions (default: OUT/submitted)")
-    sim.add_argument("--top", type=int, default=10, help="pairs shown per assignment")
-    sim.set_defaults(run=command_similarity)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fashion-lessons",
@@ -420,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_course_commands(commands)
     _add_grading_commands(commands)
     _add_worker_command(commands)
-    _add_term_commands(commands)
+    add_term_commands(commands)
     return parser
 
 
@@ -430,14 +302,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except DataError as error:
-        _print_error(str(error))
+        print_error(str(error))
         return 2
     except Exception as error:
         from fashion_lessons.grading.types import CourseError
 
         if not isinstance(error, CourseError):
             raise
-        _print_error(str(error))
+        print_error(str(error))
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -24,6 +24,14 @@ def _check_lengths(images: np.ndarray, labels: np.ndarray) -> None:
         raise ValueError(
             f"images and labels differ in length: {len(images)} images, {len(labels)} labels"
         )
+    if len(images) == 0:
+        raise ValueError("no images: pass at least one image and its label")
+
+
+def _check_positive(**counts: int) -> None:
+    for name, count in counts.items():
+        if count < 1:
+            raise ValueError(f"{name} must be at least 1, found {count}")
 
 
 def train(
@@ -68,6 +76,7 @@ def train(
     keras.callbacks.History
     """
     _check_lengths(images, labels)
+    _check_positive(epochs=epochs)
     return model.fit(
         make_dataset(images, labels, batch_size, seed),
         epochs=epochs,
@@ -113,7 +122,7 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: 
     import tensorflow as tf
 
     _check_lengths(images, labels)
-
+    _check_positive(batch_size=batch_size)
     return (
         tf.data.Dataset.from_tensor_slices((images, labels))
         .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
@@ -160,6 +169,7 @@ def train_fast(
     from fashion_lessons.models import compile_model
 
     _check_lengths(images, labels)  # before the model is compiled again
+    _check_positive(epochs=epochs, batch_size=batch_size)
     compile_model(model, scaled_learning_rate(batch_size), steps_per_execution=10)
     return train(
         model, images, labels, epochs, validation_data, batch_size, verbose, callbacks, seed

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from helpers import environment, run_cli
+import pytest
+from helpers import environment, hand_in, run_cli, solution
 
 
 def test_data_reports_source_and_counts():
@@ -30,10 +31,10 @@ def test_data_corrupt_is_a_short_error_naming_the_file(data_copy):
 
 
 def test_an_error_never_breaks_a_long_path(capsys):
-    from fashion_lessons.cli import _print_error
+    from fashion_lessons.term_commands import print_error
 
     path = "/tmp/" + "a-very-long-folder-name/" * 6 + "t10k-labels-idx1-ubyte.gz"
-    _print_error(f"{path}: the file is damaged; install the dataset again or point elsewhere")
+    print_error(f"{path}: the file is damaged; install the dataset again or point elsewhere")
     lines = capsys.readouterr().err.splitlines()
     assert any(path in line for line in lines), lines
     assert len(lines) > 1, "the rest of the message is still wrapped"
@@ -63,3 +64,48 @@ def test_train_on_a_subset_reports_accuracies_and_writes_the_plot(tmp_path):
 def test_unknown_command_is_a_usage_error():
     result = run_cli("fly")
     assert result.returncode == 2 and "usage" in result.stderr
+
+
+def _main(argv: list[str], capsys) -> tuple[int, str]:
+    """Run ``fashion-lessons ARGV`` in this process: its exit code and what it printed."""
+    from fashion_lessons.cli import main
+
+    try:
+        code = main([str(arg) for arg in argv])
+    except SystemExit as stop:  # argparse's usage errors
+        code = stop.code
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+GRADE = ["grade", "{submissions}", "--out", "{out}"]
+TRAIN = ["train", "--offline", "--limit", "100"]
+BAD_INPUT = {
+    "no workers": ([*GRADE, "--workers", "0"], "at least 1"),
+    "negative timeout": ([*GRADE, "--timeout", "-5"], "timeout"),
+    "no memory": ([*GRADE, "--memory-gib", "0"], "memory cap"),
+    "no time": ([*GRADE, "--wall-clock", "0"], "wall-clock"),
+    "missing term file": ([*GRADE, "--term", "nowhere.toml"], "nowhere.toml"),
+    "not a course": ([*GRADE, "--course", "{empty}"], "not a course folder"),
+    "no submissions": (["grade", "{empty}/nowhere", "--out", "{out}"], "no such folder"),
+    "malformed scheduler": ([*GRADE, "--scheduler", "host"], "not a scheduler address"),
+    "worker's malformed scheduler": (["worker", "host"], "not a scheduler address"),
+    "check without time": (["check", "{notebook}", "--timeout", "0"], "timeout"),
+    "no epochs": ([*TRAIN, "--epochs", "0"], "epochs"),
+    "no images": (["train", "--offline", "--limit", "0"], "at least 1"),
+    "empty batches": ([*TRAIN, "--batch-size", "0"], "batch_size"),
+    "dropout of 1": ([*TRAIN, "--dropout", "1"], "dropout_rate"),
+    "no pairs": (["similarity", "{empty}", "--top", "0"], "at least 1"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("argv, expected", BAD_INPUT.values(), ids=BAD_INPUT.keys())
+def test_bad_input_is_one_clear_error_before_any_work(argv, expected, tmp_path, capsys):
+    submissions, empty = tmp_path / "submissions", tmp_path / "empty"
+    empty.mkdir()
+    notebook = hand_in(submissions, "ada", "02-scale-pixels", solution("02-scale-pixels"))
+    places = {"submissions": submissions, "out": tmp_path / "out", "empty": empty}
+    code, printed = _main([arg.format(notebook=notebook, **places) for arg in argv], capsys)
+    assert code == 2, printed
+    assert expected in " ".join(printed.split()) and "Traceback" not in printed, printed
+    assert not (tmp_path / "out").exists(), "OUT was written before the input was checked"

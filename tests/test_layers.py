@@ -10,6 +10,7 @@ from helpers import REPO
 
 LAYERS = {
     "cli": 4,
+    "term_commands": 4,
     "grading": 3,
     "hardening": 3,  # the old import path of grading.hardening
     "sandbox": 2,

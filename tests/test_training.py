@@ -53,6 +53,25 @@ def test_mismatched_lengths_are_rejected(subset):
         train(build_model(), x[:10], y[:9], epochs=1, verbose=0)
 
 
+@pytest.mark.parametrize("fit", [train, train_fast], ids=["train", "train_fast"])
+@pytest.mark.parametrize(
+    "count, arguments, message",
+    [
+        (10, {"epochs": 0}, "epochs must be at least 1"),
+        (10, {"epochs": 1, "batch_size": 0}, "batch_size must be at least 1"),
+        (0, {"epochs": 1}, "no images"),
+    ],
+    ids=["no epochs", "empty batches", "no images"],
+)
+def test_counts_that_train_nothing_are_rejected(subset, fit, count, arguments, message):
+    (x, y), _ = subset
+    model = build_model()
+    weights = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match=message):
+        fit(model, x[:count], y[:count], verbose=0, **arguments)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights(), strict=True))
+
+
 class _RecordingModel(keras.Sequential):
     """Records the images of every training batch (run eagerly, so they are NumPy)."""
 

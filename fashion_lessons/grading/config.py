@@ -63,9 +63,21 @@ def load_config(
     return config
 
 
+def check_course_folder(root: Path) -> None:
+    """Raise :class:`CourseError` unless ``root`` holds ``nbgrader_config.py`` and assignments
+    in ``solutions/``."""
+    if not (Path(root) / NBGRADER_CONFIG_FILE).is_file():
+        raise CourseError(
+            f"{root}: not a course folder; expected {NBGRADER_CONFIG_FILE} and solutions/ in it"
+        )
+    assignment_ids(root)
+
+
 def assignment_ids(root: Path = COURSE_ROOT) -> list[str]:
     """The assignments: the folders of ``solutions/`` that hold a notebook, sorted."""
     source = Path(root) / "solutions"
+    if not source.is_dir():
+        raise CourseError(f"{source}: no such folder; expected solutions/<assignment>/*.ipynb")
     found = sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
     if not found:
         raise CourseError(f"{source}: no assignment folders with notebooks found")

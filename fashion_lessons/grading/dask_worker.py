@@ -231,6 +231,18 @@ async def dask_setup(worker) -> None:
     await worker.plugin_add(GradingPlugin(), name=PLUGIN_NAME)
 
 
+def check_scheduler_address(address: str) -> None:
+    """Raise :class:`CourseError` unless ``address`` names a host and port (``tcp://host:8786``)."""
+    from distributed.comm.addressing import get_address_host_port
+
+    try:
+        get_address_host_port(address)
+    except ValueError as error:
+        raise CourseError(
+            f"{address}: not a scheduler address ({error}); expected e.g. tcp://host:8786"
+        ) from error
+
+
 def run_worker(argv: list[str]) -> int:
     """Run Dask's worker command with the grading plugin preloaded.
 
@@ -245,9 +257,12 @@ def run_worker(argv: list[str]) -> int:
     int
         The worker's exit code.
     """
+    from distributed.cli.dask_worker import main
+
+    if argv and not argv[0].startswith("-"):
+        check_scheduler_address(argv[0])
     # Each submission is graded in a child process: the worker must not be daemonic.
     os.environ["DASK_DISTRIBUTED__WORKER__DAEMON"] = "False"
-    from distributed.cli.dask_worker import main
 
     try:
         main(args=[*argv, "--preload", PRELOAD], prog_name="fashion-lessons worker")

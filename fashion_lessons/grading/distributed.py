@@ -20,7 +20,12 @@ import time
 import uuid
 
 from fashion_lessons.files import remove_entry
-from fashion_lessons.grading.dask_worker import PLUGIN_NAME, GradingPlugin, grade_remote
+from fashion_lessons.grading.dask_worker import (
+    PLUGIN_NAME,
+    GradingPlugin,
+    check_scheduler_address,
+    grade_remote,
+)
 from fashion_lessons.grading.feedback import failed_submission, no_submission, split_handed_in
 from fashion_lessons.grading.journal import append_journal, read_journal
 from fashion_lessons.grading.pool import progress_line
@@ -42,6 +47,7 @@ def connect(address: str):
     """A Dask client for the scheduler at ``address``; CourseError in one line if unreachable."""
     from distributed import Client
 
+    check_scheduler_address(address)  # a Client of a malformed one would never close
     try:
         return Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:

@@ -10,6 +10,15 @@ from fashion_lessons.grading.types import CourseError
 from fashion_lessons.grading.workspace import GradingCourse, add_students
 
 
+def check_submissions_folder(submissions: Path) -> None:
+    """Raise :class:`CourseError` unless ``submissions`` is a folder."""
+    if not Path(submissions).is_dir():
+        raise CourseError(
+            f"{submissions}: no such folder. Expected SUBMISSIONS/<student_id>/"
+            "<assignment_id>/<notebook>.ipynb"
+        )
+
+
 def scan_submissions(
     submissions: Path, assignments: Sequence[str]
 ) -> tuple[list[str], dict[str, set[str]], list[str]]:
@@ -25,11 +34,7 @@ def scan_submissions(
         Entries that are not ``<student>/<assignment>/`` folders of a known assignment.
     """
     submissions = Path(submissions).resolve()
-    if not submissions.is_dir():
-        raise CourseError(
-            f"{submissions}: no such folder. Expected SUBMISSIONS/<student_id>/"
-            "<assignment_id>/<notebook>.ipynb"
-        )
+    check_submissions_folder(submissions)
     students, submitted, ignored = [], {}, []
     for student_dir in sorted(submissions.iterdir()):
         if not student_dir.is_dir() or student_dir.name.startswith("."):

@@ -16,8 +16,12 @@ from pathlib import Path
 
 from fashion_lessons.files import write_atomic
 from fashion_lessons.grading import journal
-from fashion_lessons.grading.config import COURSE_ROOT
-from fashion_lessons.grading.intake import collect_submissions, scan_submissions
+from fashion_lessons.grading.config import COURSE_ROOT, check_course_folder
+from fashion_lessons.grading.intake import (
+    check_submissions_folder,
+    collect_submissions,
+    scan_submissions,
+)
 from fashion_lessons.grading.late import FINAL_SCORES_HEADING, annotate_grades, with_final_scores
 from fashion_lessons.grading.pool import grade_all
 from fashion_lessons.grading.reports import (
@@ -176,6 +180,10 @@ def grade(
     started = time.perf_counter()
     root, out = Path(root).resolve(), Path(out).resolve()
     isolation = isolation or IsolationOptions()
+    if workers < 1:
+        raise CourseError(f"grading needs at least one worker, found {workers}")
+    check_course_folder(root)  # both checked before anything is written to OUT
+    check_submissions_folder(Path(submissions).resolve())
     client = _connect(scheduler)  # an unreachable scheduler stops before anything is written
     check_dataset()
     identity = journal.run_id(root / "solutions", Path(submissions), isolation.sandbox)

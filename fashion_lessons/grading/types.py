@@ -23,7 +23,8 @@ class ExecutionOptions:
         the nbgrader settings ("python3", the Python running this code). Without the
         sandbox, point it at another kernelspec to change how students' code runs.
     timeout : int, optional
-        Seconds a single cell may run; defaults to ``Execute.timeout`` of the settings.
+        Seconds (more than 0) a single cell may run; defaults to ``Execute.timeout`` of the
+        settings.
     show_hidden_tests : bool, default False
         Show the hidden tests' code in feedback pages (nbgrader's own behaviour); the
         pages stay inert either way.
@@ -32,6 +33,10 @@ class ExecutionOptions:
     kernel_name: str | None = None
     timeout: int | None = None
     show_hidden_tests: bool = False
+
+    def __post_init__(self):
+        if self.timeout is not None and not self.timeout > 0:
+            raise CourseError(f"a cell's timeout must be positive, found {self.timeout} s")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,9 +48,10 @@ class IsolationOptions:
     sandbox : bool
         Run kernels in the bubblewrap sandbox (default); False runs them unprotected.
     wall_clock_s : float
-        Limit for a whole submission (all its notebooks); the worker is killed beyond it.
+        Limit in seconds (more than 0) for a whole submission (all its notebooks); the worker
+        is killed beyond it.
     memory_bytes : int
-        Address-space limit of a sandboxed kernel.
+        Address-space limit of a sandboxed kernel (more than 0).
     zygote : bool
         Fork sandboxed kernels from a zygote that has imported TensorFlow once
         (:mod:`fashion_lessons.sandbox.zygote`, default) instead of starting each anew.
@@ -59,6 +65,12 @@ class IsolationOptions:
     memory_bytes: int = Limits.memory_bytes
     zygote: bool = True
     bounds: Bounds | None = None
+
+    def __post_init__(self):
+        if not self.wall_clock_s > 0:
+            raise CourseError(f"the wall-clock limit must be positive, found {self.wall_clock_s} s")
+        if not self.memory_bytes > 0:
+            raise CourseError(f"the memory cap must be positive, found {self.memory_bytes} bytes")
 
     @property
     def forks_kernels(self) -> bool:

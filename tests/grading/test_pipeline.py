@@ -191,3 +191,12 @@ def test_a_cell_that_times_out_costs_its_tests_and_is_reported(tmp_path):
     assert (result.score, result.max_score) == (6, 8), result
     assert "test_class_name_values timed out" in result.reason, result
     assert "test_class_name_errors timed out" in result.reason, result
+
+
+def test_the_python_api_refuses_zero_workers_before_writing(tmp_path):
+    from fashion_lessons.grading.pipeline import grade
+
+    hand_in(tmp_path / "submissions", "ada", "02-scale-pixels", solution("02-scale-pixels"))
+    with pytest.raises(CourseError, match="at least one worker"):
+        grade(tmp_path / "submissions", tmp_path / "out", workers=0)
+    assert not (tmp_path / "out").exists()

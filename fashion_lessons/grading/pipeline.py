@@ -70,6 +70,16 @@ def check_dataset() -> None:
         raise CourseError(f"grading did not start, the dataset is not usable: {error}") from error
 
 
+def _check_inputs(root: Path, submissions: Path, workers: int) -> None:
+    """Stop before anything is written to OUT when the course, the submissions folder, the
+    number of workers or the dataset cannot make a grading run."""
+    if workers < 1:
+        raise CourseError(f"grading needs at least one worker, found {workers}")
+    check_course_folder(root)
+    check_submissions_folder(submissions)
+    check_dataset()
+
+
 def _open_or_prepare(submissions, out, root, execution, identity, replace_other_run, say):
     """The grading folder of run ``identity``: reopened if it is that run, else built anew."""
     if journal.recorded_run_id(out) == identity:
@@ -180,12 +190,8 @@ def grade(
     started = time.perf_counter()
     root, out = Path(root).resolve(), Path(out).resolve()
     isolation = isolation or IsolationOptions()
-    if workers < 1:
-        raise CourseError(f"grading needs at least one worker, found {workers}")
-    check_course_folder(root)  # both checked before anything is written to OUT
-    check_submissions_folder(Path(submissions).resolve())
+    _check_inputs(root, Path(submissions), workers)
     client = _connect(scheduler)  # an unreachable scheduler stops before anything is written
-    check_dataset()
     identity = journal.run_id(root / "solutions", Path(submissions), isolation.sandbox)
     course, students, ignored = _open_or_prepare(
         submissions, out, root, execution, identity, replace_other_run, say

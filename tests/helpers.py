@@ -162,6 +162,18 @@ def zygote_processes() -> set[int]:
     }
 
 
+def processes_naming(path: Path) -> list[list[str]]:
+    """The command lines of the running processes that name ``path`` (a run's workers,
+    kernels and launchers name its output folder)."""
+    import psutil
+
+    return [
+        p.info["cmdline"]
+        for p in psutil.process_iter(["cmdline"])
+        if p.info["cmdline"] and str(path) in " ".join(p.info["cmdline"])
+    ]
+
+
 def built_once(tmp_path_factory, name: str, build) -> Path:
     """A folder that ``build(folder)`` fills once per test run, shared by every
     pytest-xdist worker: the first worker to get here builds it, the others wait and reuse.

@@ -85,8 +85,12 @@ def grade_all(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             run = functools.partial(_grade_one, course, isolation, execution, idle_zygotes)
             futures = {pool.submit(run, pair): pair for pair in handed_in}
-            for future in as_completed(futures):
-                record(futures[future], future.result())
+            try:
+                for future in as_completed(futures):
+                    record(futures[future], future.result())
+            except BaseException:  # Ctrl-C: stop at the submissions being graded
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     return [done[pair] for pair in pairs]
 
 

@@ -7,9 +7,17 @@ import shutil
 import sys
 from pathlib import Path
 
-import psutil
 import pytest
-from helpers import REPO, cli_command, exercise, hand_in, run_cli, solution, zygote_processes
+from helpers import (
+    REPO,
+    cli_command,
+    exercise,
+    hand_in,
+    processes_naming,
+    run_cli,
+    solution,
+    zygote_processes,
+)
 
 from fashion_lessons.grading.journal import JOURNAL, fingerprint, read_journal
 from fashion_lessons.grading.workspace import STATE_DIR
@@ -54,12 +62,7 @@ def test_kill_9_of_the_whole_run_then_rerun_grades_each_submission_once(tmp_path
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
     time.sleep(1)
-    orphans = [
-        p.info["cmdline"]
-        for p in psutil.process_iter(["cmdline"])
-        if p.info["cmdline"] and str(out) in " ".join(p.info["cmdline"])
-    ]
-    assert orphans == [], "workers or kernels outlived the killed run"
+    assert processes_naming(out) == [], "workers or kernels outlived the killed run"
     assert zygote_processes() - zygotes_before == set(), "a zygote outlived the killed run"
     graded_before = read_journal(out, (out / ".grading" / "run_id").read_text())
 
@@ -77,6 +80,45 @@ def test_kill_9_of_the_whole_run_then_rerun_grades_each_submission_once(tmp_path
         assert row["score"] == expected, (student, row)
     for key, result in graded_before.items():
         assert float(rows[key]["score"]) == result.score  # earlier grades survived
+
+
+def test_ctrl_c_stops_at_the_submissions_being_graded(tmp_path):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) ends the run with
+    130: what was graded stays in the journal, the queued submissions are never started."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    students = [f"ref{i}" for i in range(6)]
+    for student in students:
+        hand_in(submissions, student, ASSIGNMENT, solution(ASSIGNMENT))
+    run = subprocess.Popen(
+        cli_command("grade", submissions, "--out", out, "--workers", "1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    journal = out / STATE_DIR / JOURNAL
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and run.poll() is None:
+        if journal.exists() and f'"{ASSIGNMENT}", "score": 5' in journal.read_text():
+            break  # one submission is graded, the next is running
+        time.sleep(0.1)
+    assert run.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(run.pid, signal.SIGINT)
+    output, _ = run.communicate(timeout=120)
+    assert run.returncode == 130, output
+    assert "interrupted" in output and "Traceback" not in output, output
+    run_id = (out / STATE_DIR / "run_id").read_text()
+    graded = {s for (s, a), r in read_journal(out, run_id).items() if a == ASSIGNMENT}
+    assert graded and all(read_journal(out, run_id)[(s, ASSIGNMENT)].score == 5 for s in graded)
+    started = {s for s in students if (out / "autograded" / s / ASSIGNMENT).exists()}
+    assert len(started - graded) <= 1, f"queued submissions were graded after Ctrl-C: {started}"
+    time.sleep(1)
+    assert processes_naming(out) == [], "workers or kernels outlived the interrupted run"
 
 
 def test_another_class_is_refused_unless_fresh_which_replaces_the_grades(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from helpers import environment, hand_in, run_cli, solution
 
@@ -88,6 +90,8 @@ BAD_INPUT = {
     "missing term file": ([*GRADE, "--term", "nowhere.toml"], "nowhere.toml"),
     "not a course": ([*GRADE, "--course", "{empty}"], "not a course folder"),
     "no submissions": (["grade", "{empty}/nowhere", "--out", "{out}"], "no such folder"),
+    "OUT in SUBMISSIONS": (["grade", "{submissions}", "--out", "{submissions}/out"], "hold one"),
+    "SUBMISSIONS in OUT": (["grade", "{submissions}", "--out", "{tmp}"], "hold one another"),
     "malformed scheduler": ([*GRADE, "--scheduler", "host"], "not a scheduler address"),
     "worker's malformed scheduler": (["worker", "host"], "not a scheduler address"),
     "check without time": (["check", "{notebook}", "--timeout", "0"], "timeout"),
@@ -104,8 +108,14 @@ def test_bad_input_is_one_clear_error_before_any_work(argv, expected, tmp_path, 
     submissions, empty = tmp_path / "submissions", tmp_path / "empty"
     empty.mkdir()
     notebook = hand_in(submissions, "ada", "02-scale-pixels", solution("02-scale-pixels"))
-    places = {"submissions": submissions, "out": tmp_path / "out", "empty": empty}
+    places = {"submissions": submissions, "out": tmp_path / "out", "empty": empty, "tmp": tmp_path}
     code, printed = _main([arg.format(notebook=notebook, **places) for arg in argv], capsys)
     assert code == 2, printed
     assert expected in " ".join(printed.split()) and "Traceback" not in printed, printed
-    assert not (tmp_path / "out").exists(), "OUT was written before the input was checked"
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert written == [Path(p) for p in ("empty", *_parents(notebook.relative_to(tmp_path)))]
+
+
+def _parents(path: Path) -> list[Path]:
+    """``path`` and the folders leading to it, shortest first."""
+    return [*reversed(path.parents[:-1]), path]

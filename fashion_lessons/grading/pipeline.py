@@ -70,13 +70,20 @@ def check_dataset() -> None:
         raise CourseError(f"grading did not start, the dataset is not usable: {error}") from error
 
 
-def _check_inputs(root: Path, submissions: Path, workers: int) -> None:
+def _check_inputs(root: Path, submissions: Path, out: Path, workers: int) -> None:
     """Stop before anything is written to OUT when the course, the submissions folder, the
-    number of workers or the dataset cannot make a grading run."""
+    output folder, the number of workers or the dataset cannot make a grading run."""
     if workers < 1:
         raise CourseError(f"grading needs at least one worker, found {workers}")
     check_course_folder(root)
     check_submissions_folder(submissions)
+    submissions = submissions.resolve()
+    if out == submissions or submissions in out.parents or out in submissions.parents:
+        # OUT would be graded as a student, or a new run would empty the submissions
+        raise CourseError(
+            f"{out}: the output folder and {submissions} must not hold one another; "
+            "choose an output folder outside the submissions"
+        )
     check_dataset()
 
 
@@ -190,7 +197,7 @@ def grade(
     started = time.perf_counter()
     root, out = Path(root).resolve(), Path(out).resolve()
     isolation = isolation or IsolationOptions()
-    _check_inputs(root, Path(submissions), workers)
+    _check_inputs(root, Path(submissions), out, workers)
     client = _connect(scheduler)  # an unreachable scheduler stops before anything is written
     identity = journal.run_id(root / "solutions", Path(submissions), isolation.sandbox)
     course, students, ignored = _open_or_prepare(

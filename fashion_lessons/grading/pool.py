@@ -42,11 +42,10 @@ def grade_all(
 ) -> list[SubmissionResult]:
     """Grade ``pairs`` of (student, assignment) with ``workers`` parallel workers.
 
-    Each finished submission is appended to the journal of the run ``identity``
-    (:mod:`fashion_lessons.grading.journal`) before the next is reported, so a run killed
-    at any moment and started again with the same inputs grades every remaining
-    submission once and keeps every recorded grade. Only handed-in submissions take a
-    worker, and the workers' zygotes preload what those assignments' notebooks import.
+    Each finished submission is journaled (:mod:`fashion_lessons.grading.journal`) as run
+    ``identity`` before the next is reported: a run killed at any moment and started again
+    grades every remaining submission once and keeps every recorded grade. Only
+    handed-in submissions take a worker; its zygote preloads what their notebooks import.
 
     Returns
     -------

@@ -57,12 +57,16 @@ class CheckReport:
         the originals, so changes there do not count).
     seconds : float
         Wall-clock time of the run.
+    missing : dict of str to float
+        Test cells of the released exercise that the notebook lacks, with their points
+        (grading puts them back and runs them); empty without the course's ``exercises/``.
     """
 
     notebook: Path
     tests: list[TestResult]
     changed: list[str]
     seconds: float
+    missing: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def points(self) -> float:
@@ -74,7 +78,8 @@ class CheckReport:
 
     @property
     def has_passed(self) -> bool:
-        return bool(self.tests) and all(test.has_passed for test in self.tests) and not self.changed
+        passed = bool(self.tests) and all(test.has_passed for test in self.tests)
+        return passed and not self.changed and not self.missing
 
 
 def _docstring_line(source: str) -> str:
@@ -110,6 +115,29 @@ def _changed_cells(notebook) -> list[str]:
         and "checksum" in cell.metadata.get("nbgrader", {})
         and cell.metadata.nbgrader["checksum"] != utils.compute_checksum(cell)
     ]
+
+
+def _test_points(notebook) -> dict[str, float]:
+    """The points of each autograder test cell, by grade_id."""
+    from nbgrader import utils
+
+    return {
+        grade_id(cell) or "?": float(utils.determine_grade(cell)[1])
+        for cell in notebook.cells
+        if utils.is_grade(cell) and cell.cell_type == "code"
+    }
+
+
+def _missing_tests(notebook, root: Path) -> dict[str, float]:
+    """Test cells of the released exercise that share the most tests with ``notebook``,
+    and that the notebook lacks; empty when ``root`` has no ``exercises/``."""
+    present = _test_points(notebook).keys()
+    released: dict[str, float] = {}
+    for path in sorted(Path(root).glob("exercises/*/*.ipynb")):
+        tests = _test_points(read_notebook(path))
+        if len(tests.keys() & present) > len(released.keys() & present):
+            released = tests
+    return {name: points for name, points in released.items() if name not in present}
 
 
 def _test_results(notebook) -> list[TestResult]:
@@ -168,7 +196,7 @@ def check_notebook(
             f"{path}: has no autograder test cells. Check the exercise notebook itself, "
             "as downloaded, not a copy made with another tool."
         )
-    changed = _changed_cells(notebook)
+    changed, missing = _changed_cells(notebook), _missing_tests(notebook, root)
     config = load_config(root, execution, required=False)
     start = time.perf_counter()
     resources: dict = {}
@@ -186,7 +214,7 @@ def check_notebook(
                 f"{path}: running it failed: {type(error).__name__}: {error}"
             ) from error
     seconds = time.perf_counter() - start
-    return CheckReport(path, _test_results(notebook), changed, seconds)
+    return CheckReport(path, _test_results(notebook), changed, seconds, missing)
 
 
 def format_check_report(report: CheckReport, width: int = 88) -> str:
@@ -224,6 +252,15 @@ def format_check_report(report: CheckReport, width: int = 88) -> str:
             f"Warning: {len(report.changed)} read-only or test cell(s) were changed "
             f"({', '.join(report.changed)}). Grading restores the originals, so your changes "
             "there will not count."
+        )
+    missing = report.missing
+    if missing:
+        deleted = ", ".join(
+            f"{name} ({format_points(p)} points)" for name, p in report.missing.items()
+        )
+        lines.append(
+            f"Warning: test cell(s) missing from your notebook: {deleted}. Grading puts them "
+            "back and runs them: download the exercise again and copy your answers into it."
         )
     lines.append(
         "Hidden tests are added when your notebook is graded: make every function right "

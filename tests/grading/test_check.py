@@ -55,3 +55,24 @@ def test_check_works_without_a_course_folder(tmp_path):
     shutil.copy(solution("02-scale-pixels"), notebook)
     report = check_notebook(notebook, root=tmp_path)
     assert report.has_passed and report.points == report.max_points == 5
+
+
+@pytest.mark.slow
+def test_a_deleted_test_cell_is_named_with_its_points(tmp_path):
+    """Grading puts a deleted test back and runs it, so the check must not pass without it."""
+    import nbformat
+
+    from fashion_lessons.grading.check import format_check_report
+
+    notebook = nbformat.read(solution("02-scale-pixels"), as_version=4)
+    deleted = "test_scale_pixels_values"
+    notebook.cells = [
+        c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") != deleted
+    ]
+    path = tmp_path / "scale_pixels.ipynb"
+    nbformat.write(notebook, path)
+    report = check_notebook(path)
+    assert report.missing == {deleted: 2.0}
+    assert all(test.has_passed for test in report.tests) and not report.has_passed
+    text = " ".join(format_check_report(report).split())
+    assert f"missing from your notebook: {deleted} (2 points)" in text

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fashion_lessons.grading.config import COURSE_ROOT, load_config
 from fashion_lessons.grading.nbgrader_apps import kernel_stderr_discarded, nbgrader_environment
-from fashion_lessons.grading.notebooks import grade_id, read_notebook
+from fashion_lessons.grading.notebooks import grade_id, read_notebook, released_tests, test_points
 from fashion_lessons.grading.types import CourseError, ExecutionOptions, format_points
 
 
@@ -58,8 +58,8 @@ class CheckReport:
     seconds : float
         Wall-clock time of the run.
     missing : dict of str to float
-        Test cells of the released exercise that the notebook lacks, with their points
-        (grading puts them back and runs them); empty without the course's ``exercises/``.
+        Test cells the exercise was released with that the notebook lacks, with their
+        points (grading puts them back and runs them).
     """
 
     notebook: Path
@@ -117,27 +117,12 @@ def _changed_cells(notebook) -> list[str]:
     ]
 
 
-def _test_points(notebook) -> dict[str, float]:
-    """The points of each autograder test cell, by grade_id."""
-    from nbgrader import utils
-
+def _missing_tests(notebook) -> dict[str, float]:
+    """The released exercise's test cells that ``notebook`` lacks, with their points."""
+    present = test_points(notebook)
     return {
-        grade_id(cell) or "?": float(utils.determine_grade(cell)[1])
-        for cell in notebook.cells
-        if utils.is_grade(cell) and cell.cell_type == "code"
+        name: points for name, points in released_tests(notebook).items() if name not in present
     }
-
-
-def _missing_tests(notebook, root: Path) -> dict[str, float]:
-    """Test cells of the released exercise that share the most tests with ``notebook``,
-    and that the notebook lacks; empty when ``root`` has no ``exercises/``."""
-    present = _test_points(notebook).keys()
-    released: dict[str, float] = {}
-    for path in sorted(Path(root).glob("exercises/*/*.ipynb")):
-        tests = _test_points(read_notebook(path))
-        if len(tests.keys() & present) > len(released.keys() & present):
-            released = tests
-    return {name: points for name, points in released.items() if name not in present}
 
 
 def _test_results(notebook) -> list[TestResult]:
@@ -196,7 +181,7 @@ def check_notebook(
             f"{path}: has no autograder test cells. Check the exercise notebook itself, "
             "as downloaded, not a copy made with another tool."
         )
-    changed, missing = _changed_cells(notebook), _missing_tests(notebook, root)
+    changed, missing = _changed_cells(notebook), _missing_tests(notebook)
     config = load_config(root, execution, required=False)
     start = time.perf_counter()
     resources: dict = {}

@@ -12,6 +12,27 @@ def grade_id(cell) -> str | None:
     return cell.metadata.get("nbgrader", {}).get("grade_id") or None
 
 
+TEST_MANIFEST = "fashion_lessons"
+"""The key of a released exercise's notebook metadata that lists its test cells."""
+
+
+def test_points(notebook) -> dict[str, float]:
+    """The points of each autograder test cell of ``notebook``, by grade_id, in order."""
+    from nbgrader import utils
+
+    return {
+        grade_id(cell) or "?": float(utils.determine_grade(cell)[1])
+        for cell in notebook.cells
+        if utils.is_grade(cell) and cell.cell_type == "code"
+    }
+
+
+def released_tests(notebook) -> dict[str, float]:
+    """The test cells the exercise was released with (grade_id: points), as recorded in its
+    metadata by ``fashion-lessons release``; empty for a notebook without the record."""
+    return dict(notebook.metadata.get(TEST_MANIFEST, {}).get("tests", {}))
+
+
 def read_notebook(path: Path):
     """Read and validate a notebook; :class:`CourseError` saying what is wrong otherwise."""
     import nbformat

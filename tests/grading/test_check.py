@@ -59,20 +59,24 @@ def test_check_works_without_a_course_folder(tmp_path):
 
 @pytest.mark.slow
 def test_a_deleted_test_cell_is_named_with_its_points(tmp_path):
-    """Grading puts a deleted test back and runs it, so the check must not pass without it."""
+    """Grading puts a deleted test back and runs it, so the check must not pass without it;
+    the released exercise records its test cells, so no course folder is needed."""
     import nbformat
 
     from fashion_lessons.grading.check import format_check_report
 
-    notebook = nbformat.read(solution("02-scale-pixels"), as_version=4)
+    notebook = nbformat.read(exercise("02-scale-pixels"), as_version=4)
     deleted = "test_scale_pixels_values"
     notebook.cells = [
         c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") != deleted
     ]
     path = tmp_path / "scale_pixels.ipynb"
     nbformat.write(notebook, path)
-    report = check_notebook(path)
+    report = check_notebook(path, root=tmp_path)
     assert report.missing == {deleted: 2.0}
-    assert all(test.has_passed for test in report.tests) and not report.has_passed
+    assert len(report.tests) == 3 and not report.has_passed
     text = " ".join(format_check_report(report).split())
     assert f"missing from your notebook: {deleted} (2 points)" in text
+    intact = tmp_path / "intact.ipynb"
+    shutil.copy(exercise("02-scale-pixels"), intact)
+    assert check_notebook(intact, root=tmp_path).missing == {}

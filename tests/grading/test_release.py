@@ -82,3 +82,17 @@ def test_header_is_in_every_exercise():
             filled = fill_placeholders("".join(cell["source"]), values)
             cell = {**cell, "source": filled.splitlines(keepends=True)}
             assert cell in notebook["cells"][: len(header["cells"])], cell["id"]
+
+
+def test_every_exercise_records_its_test_cells_and_their_points():
+    """What ``check`` compares a student's notebook with: the graded cells of the solution."""
+    for assignment in ASSIGNMENTS:
+        source = nbformat.read(solution(assignment), as_version=4)
+        graded = {
+            cell.metadata.nbgrader["grade_id"]: float(cell.metadata.nbgrader["points"])
+            for cell in source.cells
+            if is_grade(cell) and cell.cell_type == "code"
+        }
+        released = nbformat.read(exercise(assignment), as_version=4)
+        assert released.metadata["fashion_lessons"]["tests"] == graded, assignment
+        assert len(graded) >= 3, assignment

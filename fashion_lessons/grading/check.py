@@ -13,7 +13,12 @@ from pathlib import Path
 
 from fashion_lessons.grading.config import COURSE_ROOT, load_config
 from fashion_lessons.grading.nbgrader_apps import kernel_stderr_discarded, nbgrader_environment
-from fashion_lessons.grading.notebooks import grade_id, read_notebook, released_tests, test_points
+from fashion_lessons.grading.notebooks import (
+    grade_id,
+    points_of_tests,
+    read_notebook,
+    released_tests,
+)
 from fashion_lessons.grading.types import CourseError, ExecutionOptions, format_points
 
 
@@ -119,7 +124,7 @@ def _changed_cells(notebook) -> list[str]:
 
 def _missing_tests(notebook) -> dict[str, float]:
     """The released exercise's test cells that ``notebook`` lacks, with their points."""
-    present = test_points(notebook)
+    present = points_of_tests(notebook)
     return {
         name: points for name, points in released_tests(notebook).items() if name not in present
     }
@@ -240,9 +245,7 @@ def format_check_report(report: CheckReport, width: int = 88) -> str:
         )
     missing = report.missing
     if missing:
-        deleted = ", ".join(
-            f"{name} ({format_points(p)} points)" for name, p in report.missing.items()
-        )
+        deleted = ", ".join(f"{name} ({format_points(p)} points)" for name, p in missing.items())
         lines.append(
             f"Warning: test cell(s) missing from your notebook: {deleted}. Grading puts them "
             "back and runs them: download the exercise again and copy your answers into it."

@@ -16,7 +16,7 @@ TEST_MANIFEST = "fashion_lessons"
 """The key of a released exercise's notebook metadata that lists its test cells."""
 
 
-def test_points(notebook) -> dict[str, float]:
+def points_of_tests(notebook) -> dict[str, float]:
     """The points of each autograder test cell of ``notebook``, by grade_id, in order."""
     from nbgrader import utils
 
@@ -29,8 +29,16 @@ def test_points(notebook) -> dict[str, float]:
 
 def released_tests(notebook) -> dict[str, float]:
     """The test cells the exercise was released with (grade_id: points), as recorded in its
-    metadata by ``fashion-lessons release``; empty for a notebook without the record."""
-    return dict(notebook.metadata.get(TEST_MANIFEST, {}).get("tests", {}))
+    metadata by ``fashion-lessons release``; empty for a notebook without a valid record."""
+    record = notebook.metadata.get(TEST_MANIFEST)
+    tests = record.get("tests") if isinstance(record, dict) else None
+    if not isinstance(tests, dict):
+        return {}
+    return {
+        str(name): float(points)
+        for name, points in tests.items()
+        if isinstance(points, (int, float)) and not isinstance(points, bool)
+    }
 
 
 def read_notebook(path: Path):

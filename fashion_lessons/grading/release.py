@@ -20,7 +20,7 @@ from fashion_lessons.grading.config import (
 from fashion_lessons.grading.nbgrader_apps import converter, last_error, run_app
 from fashion_lessons.grading.notebooks import (
     TEST_MANIFEST,
-    test_points,
+    points_of_tests,
     write_notebook_normalized,
 )
 from fashion_lessons.grading.types import CourseError
@@ -59,7 +59,7 @@ def generate_exercises(root: Path, target: Path) -> list[Path]:
             relative = notebook_path.relative_to(released)
             notebook = nbformat.read(notebook_path, as_version=nbformat.NO_CONVERT)
             # `check` names the tests a student deleted: grading puts them back
-            notebook.metadata[TEST_MANIFEST] = {"tests": test_points(notebook)}
+            notebook.metadata[TEST_MANIFEST] = {"tests": points_of_tests(notebook)}
             destination = target / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
             write_notebook_normalized(notebook, destination)

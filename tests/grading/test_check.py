@@ -80,3 +80,18 @@ def test_a_deleted_test_cell_is_named_with_its_points(tmp_path):
     intact = tmp_path / "intact.ipynb"
     shutil.copy(exercise("02-scale-pixels"), intact)
     assert check_notebook(intact, root=tmp_path).missing == {}
+
+
+@pytest.mark.parametrize(
+    "record",
+    ["garbage", {"tests": ["test_a"]}, {"tests": {"test_a": "2"}}, {"tests": {"test_a": True}}],
+)
+def test_a_broken_record_of_released_tests_is_no_record(record):
+    import nbformat
+
+    from fashion_lessons.grading.notebooks import released_tests
+
+    notebook = nbformat.v4.new_notebook(metadata={"fashion_lessons": record})
+    assert released_tests(notebook) == {}
+    notebook.metadata["fashion_lessons"] = {"tests": {"test_a": 2, "test_b": 1.5}}
+    assert released_tests(notebook) == {"test_a": 2.0, "test_b": 1.5}

@@ -65,6 +65,9 @@ class CheckReport:
     missing : dict of str to float
         Test cells the exercise was released with that the notebook lacks, with their
         points (grading puts them back and runs them).
+    failed : list of str
+        Other code cells that raised an error or were stopped at the time limit, each as
+        ``name: error`` (tests after them may pass on what ran before the error).
     """
 
     notebook: Path
@@ -72,6 +75,7 @@ class CheckReport:
     changed: list[str]
     seconds: float
     missing: dict[str, float] = dataclasses.field(default_factory=dict)
+    failed: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def points(self) -> float:
@@ -87,13 +91,17 @@ class CheckReport:
         return passed and not self.changed and not self.missing
 
 
+# What a cell ends with when the time limit interrupts it (or nbclient gives up on it).
+TIMEOUT_ERRORS = ("KeyboardInterrupt", "CellTimeoutError")
+
+
 def _docstring_line(source: str) -> str:
     match = re.match(r'\s*(?:"""|\'\'\')\s*(.+?)\s*(?:"""|\'\'\'|$)', source, flags=re.M)
     return match.group(1).strip() if match else ""
 
 
-def _cell_error(cell) -> str:
-    """The error a code cell ended with (exception line, or stderr), or ''."""
+def _raised(cell) -> str:
+    """The exception a code cell ended with, as one line, or ''."""
     from nbconvert.filters import strip_ansi
 
     for output in cell.get("outputs", []):
@@ -102,7 +110,18 @@ def _cell_error(cell) -> str:
             evalue = strip_ansi(str(output.get("evalue", ""))).strip()
             if ename == "NotImplementedError" and not evalue:
                 evalue = "a function is not written yet (replace `raise NotImplementedError()`)"
+            if ename in TIMEOUT_ERRORS:
+                return f"{ename}: stopped at the time limit of a cell; does it loop forever?"
             return f"{ename}: {evalue}" if evalue else ename
+    return ""
+
+
+def _cell_error(cell) -> str:
+    """The error a code cell ended with (exception line, or stderr), or ''."""
+    from nbconvert.filters import strip_ansi
+
+    if raised := _raised(cell):
+        return raised
     for output in cell.get("outputs", []):
         if output.output_type == "stream" and output.name == "stderr":
             return "wrote to stderr: " + strip_ansi(output.text).strip()[:500]
@@ -128,6 +147,26 @@ def _missing_tests(notebook) -> dict[str, float]:
     return {
         name: points for name, points in released_tests(notebook).items() if name not in present
     }
+
+
+def _failed_cells(notebook) -> list[str]:
+    """Code cells other than tests that raised or were stopped at the time limit, each as
+    ``name: error``."""
+    from nbgrader import utils
+
+    return [
+        f"{_cell_name(cell, number)}: {_raised(cell)}"
+        for number, cell in enumerate(notebook.cells, start=1)
+        if cell.cell_type == "code" and not utils.is_grade(cell) and _raised(cell)
+    ]
+
+
+def _cell_name(cell, number: int) -> str:
+    """A cell's grade_id, else its number and first line: what a student can find it by."""
+    if grade_id(cell):
+        return grade_id(cell)
+    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    return f"cell {number} ({first[:40]}{'…' if len(first) > 40 else ''})"
 
 
 def _test_results(notebook) -> list[TestResult]:
@@ -204,7 +243,8 @@ def check_notebook(
                 f"{path}: running it failed: {type(error).__name__}: {error}"
             ) from error
     seconds = time.perf_counter() - start
-    return CheckReport(path, _test_results(notebook), changed, seconds, missing)
+    tests, failed = _test_results(notebook), _failed_cells(notebook)
+    return CheckReport(path, tests, changed, seconds, missing, failed)
 
 
 def format_check_report(report: CheckReport, width: int = 88) -> str:
@@ -243,6 +283,8 @@ def format_check_report(report: CheckReport, width: int = 88) -> str:
             f"({', '.join(report.changed)}). Grading restores the originals, so your changes "
             "there will not count."
         )
+    for failure in report.failed:
+        lines.extend(textwrap.wrap(f"Warning: a cell failed: {failure}", width))
     missing = report.missing
     if missing:
         deleted = ", ".join(f"{name} ({format_points(p)} points)" for name, p in missing.items())

@@ -95,3 +95,28 @@ def test_a_broken_record_of_released_tests_is_no_record(record):
     assert released_tests(notebook) == {}
     notebook.metadata["fashion_lessons"] = {"tests": {"test_a": 2, "test_b": 1.5}}
     assert released_tests(notebook) == {"test_a": 2.0, "test_b": 1.5}
+
+
+@pytest.mark.slow
+def test_other_cells_that_fail_or_run_too_long_are_named(tmp_path):
+    """The tests can pass on a function defined before its cell failed: the check says so."""
+    import nbformat
+
+    from fashion_lessons.grading.check import format_check_report
+    from fashion_lessons.grading.types import ExecutionOptions
+
+    notebook = nbformat.read(solution("02-scale-pixels"), as_version=4)
+    answer = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source += "\nraise ValueError('a bad last line')\n"
+    notebook.cells.append(nbformat.v4.new_code_cell("import time\nwhile True:\n    time.sleep(1)"))
+    path = tmp_path / "scale_pixels.ipynb"
+    nbformat.write(notebook, path)
+    report = check_notebook(path, root=tmp_path, execution=ExecutionOptions(timeout=2))
+    assert all(test.has_passed for test in report.tests)
+    last = f"cell {len(notebook.cells)} (import time)"
+    assert report.failed == [
+        "scale_pixels: ValueError: a bad last line",
+        f"{last}: KeyboardInterrupt: stopped at the time limit of a cell; does it loop forever?",
+    ]
+    text = " ".join(format_check_report(report).split())
+    assert f"Warning: a cell failed: {last}: KeyboardInterrupt: stopped at the time limit" in text

@@ -41,6 +41,18 @@ def command_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plot_file_problem(path: Path) -> str:
+    """Why matplotlib could not save a figure as ``path`` ('' if it can)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if not path.parent.is_dir():
+        return f"{path.parent}: no such folder to write the plot in"
+    if path.suffix.lstrip(".").lower() not in kinds:
+        return f"{path}: not an image file name; end it in .png (or .{', .'.join(sorted(kinds))})"
+    return ""
+
+
 def command_train(args: argparse.Namespace) -> int:
     """Train the seed's model and report training accuracy, test accuracy and the gap."""
     import time
@@ -48,6 +60,9 @@ def command_train(args: argparse.Namespace) -> int:
     from fashion_lessons.data import load_data
     from fashion_lessons.preprocess import scale_images
 
+    if args.plot and (problem := _plot_file_problem(Path(args.plot))):
+        print_error(problem)  # before training, not after it
+        return 2
     (x_train, y_train), (x_test, y_test) = load_data(download=not args.offline)
     if args.limit is not None:
         x_train, y_train = x_train[: args.limit], y_train[: args.limit]

@@ -99,6 +99,8 @@ BAD_INPUT = {
     "no images": (["train", "--offline", "--limit", "0"], "at least 1"),
     "empty batches": ([*TRAIN, "--batch-size", "0"], "batch_size"),
     "dropout of 1": ([*TRAIN, "--dropout", "1"], "dropout_rate"),
+    "plot in no folder": ([*TRAIN, "--plot", "{empty}/nowhere/curves.png"], "no such folder"),
+    "plot not an image": ([*TRAIN, "--plot", "{empty}/curves.txt"], "not an image file name"),
     "no pairs": (["similarity", "{empty}", "--top", "0"], "at least 1"),
 }  # fmt: skip
 

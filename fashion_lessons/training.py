@@ -19,7 +19,8 @@ def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def _check_lengths(images: np.ndarray, labels: np.ndarray) -> None:
+def _check_data(images: np.ndarray, labels: np.ndarray) -> None:
+    """ValueError unless there is at least one image and one label per image."""
     if len(images) != len(labels):
         raise ValueError(
             f"images and labels differ in length: {len(images)} images, {len(labels)} labels"
@@ -75,7 +76,7 @@ def train(
     -------
     keras.callbacks.History
     """
-    _check_lengths(images, labels)
+    _check_data(images, labels)
     _check_positive(epochs=epochs)
     return model.fit(
         make_dataset(images, labels, batch_size, seed),
@@ -121,7 +122,7 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: 
     """
     import tensorflow as tf
 
-    _check_lengths(images, labels)
+    _check_data(images, labels)
     _check_positive(batch_size=batch_size)
     return (
         tf.data.Dataset.from_tensor_slices((images, labels))
@@ -168,7 +169,7 @@ def train_fast(
     """
     from fashion_lessons.models import compile_model
 
-    _check_lengths(images, labels)  # before the model is compiled again
+    _check_data(images, labels)  # before the model is compiled again
     _check_positive(epochs=epochs, batch_size=batch_size)
     compile_model(model, scaled_learning_rate(batch_size), steps_per_execution=10)
     return train(
@@ -235,7 +236,7 @@ def accuracy_gap(
     """
     accuracies = []
     for images, labels in (train_data, validation_data):
-        _check_lengths(images, labels)
+        _check_data(images, labels)
         _, accuracy = model.evaluate(images, labels, batch_size=batch_size, verbose=0)
         accuracies.append(float(accuracy))
     return accuracies[0] - accuracies[1]

@@ -174,6 +174,14 @@ def processes_naming(path: Path) -> list[list[str]]:
     ]
 
 
+def grade_rows(out: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """The rows of ``OUT/grades.csv`` by (student, assignment)."""
+    import csv
+
+    with open(out / "grades.csv", newline="", encoding="utf-8") as stream:
+        return {(row["student_id"], row["assignment"]): row for row in csv.DictReader(stream)}
+
+
 def built_once(tmp_path_factory, name: str, build) -> Path:
     """A folder that ``build(folder)`` fills once per test run, shared by every
     pytest-xdist worker: the first worker to get here builds it, the others wait and reuse.

@@ -154,11 +154,11 @@ def _failed_cells(notebook) -> list[str]:
     ``name: error``."""
     from nbgrader import utils
 
-    return [
-        f"{_cell_name(cell, number)}: {_raised(cell)}"
-        for number, cell in enumerate(notebook.cells, start=1)
-        if cell.cell_type == "code" and not utils.is_grade(cell) and _raised(cell)
-    ]
+    failed = []
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type == "code" and not utils.is_grade(cell) and (raised := _raised(cell)):
+            failed.append(f"{_cell_name(cell, number)}: {raised}")
+    return failed
 
 
 def _cell_name(cell, number: int) -> str:
@@ -285,9 +285,8 @@ def format_check_report(report: CheckReport, width: int = 88) -> str:
         )
     for failure in report.failed:
         lines.extend(textwrap.wrap(f"Warning: a cell failed: {failure}", width))
-    missing = report.missing
-    if missing:
-        deleted = ", ".join(f"{name} ({format_points(p)} points)" for name, p in missing.items())
+    if report.missing:
+        deleted = ", ".join(f"{t} ({format_points(p)} points)" for t, p in report.missing.items())
         lines.append(
             f"Warning: test cell(s) missing from your notebook: {deleted}. Grading puts them "
             "back and runs them: download the exercise again and copy your answers into it."

@@ -3,13 +3,12 @@ for the pipeline, ``dask_class.py`` for Dask; and the Dask tests' cluster."""
 
 from __future__ import annotations
 
-import csv
 import functools
 from pathlib import Path
 
 import pytest
 from graded_class import hand_in_class
-from helpers import built_once, run_cli
+from helpers import built_once, grade_rows, run_cli
 
 
 def _class_folder(tmp_path_factory) -> Path:
@@ -51,9 +50,7 @@ def graded_later(tmp_path_factory):
 def grades(graded) -> dict[tuple[str, str], dict]:
     """The rows of the graded class's ``grades.csv`` by (student, assignment)."""
     out, _ = graded
-    with open(out / "grades.csv", newline="", encoding="utf-8") as stream:
-        rows = list(csv.DictReader(stream))
-    return {(row["student_id"], row["assignment"]): row for row in rows}
+    return grade_rows(out)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from helpers import (
     REPO,
     cli_command,
     exercise,
+    grade_rows,
     hand_in,
     processes_naming,
     run_cli,
@@ -72,7 +73,7 @@ def test_kill_9_of_the_whole_run_then_rerun_grades_each_submission_once(tmp_path
     entries = [line for line in journal.read_text().splitlines() if line.endswith("}")]
     keys = [(e["student_id"], e["assignment"]) for e in map(__import__("json").loads, entries)]
     assert len(keys) == len(set(keys)) == 24, "a submission was graded twice or not at all"
-    rows = _grade_rows(out)
+    rows = grade_rows(out)
     assert len(rows) == 24
     for student in students:
         row = rows[(student, ASSIGNMENT)]
@@ -113,8 +114,9 @@ def test_ctrl_c_stops_at_the_submissions_being_graded(tmp_path):
     assert run.returncode == 130, output
     assert "interrupted" in output and "Traceback" not in output, output
     run_id = (out / STATE_DIR / "run_id").read_text()
-    graded = {s for (s, a), r in read_journal(out, run_id).items() if a == ASSIGNMENT}
-    assert graded and all(read_journal(out, run_id)[(s, ASSIGNMENT)].score == 5 for s in graded)
+    journaled = read_journal(out, run_id)
+    graded = {student for student, assignment in journaled if assignment == ASSIGNMENT}
+    assert graded and all(journaled[(s, ASSIGNMENT)].score == 5 for s in graded)
     started = {s for s in students if (out / "autograded" / s / ASSIGNMENT).exists()}
     assert len(started - graded) <= 1, f"queued submissions were graded after Ctrl-C: {started}"
     time.sleep(1)
@@ -137,18 +139,11 @@ def test_another_class_is_refused_unless_fresh_which_replaces_the_grades(tmp_pat
 
     replaced = run_cli("grade", second, "--out", out, "--workers", "1", "--fresh")
     assert replaced.returncode == 0, replaced.stdout + replaced.stderr
-    rows = _grade_rows(out)
+    rows = grade_rows(out)
     assert {student for student, _ in rows} == {"ref"}, "the first class's rows remain"
     row = rows[("ref", ASSIGNMENT)]
     assert float(row["score"]) == float(row["max_score"]) > 0, row
     assert not (out / "feedback" / "blank").exists(), "the first class's feedback remains"
-
-
-def _grade_rows(out: Path) -> dict[tuple[str, str], dict]:
-    import csv
-
-    with open(out / "grades.csv", newline="", encoding="utf-8") as stream:
-        return {(r["student_id"], r["assignment"]): r for r in csv.DictReader(stream)}
 
 
 PRE_LAYERS_COMMIT = "ff9c44b"
@@ -184,7 +179,6 @@ def test_a_run_started_by_the_pre_layers_code_resumes_with_the_same_grades(
 ):
     """Killed mid-run under the old code, finished by this one: nothing graded twice, and
     the grades are those of a run of the old code alone."""
-    import csv
     import os
     import signal
     import subprocess
@@ -234,8 +228,7 @@ def test_a_run_started_by_the_pre_layers_code_resumes_with_the_same_grades(
     assert f"resuming: {len(graded_before)} of 3 submissions already graded" in lines
     keys = [(r.student_id, r.assignment) for r in read_journal(out, _run_id(out)).values()]
     assert len(keys) == len(set(keys)) == 3
-    with open(report.grades_csv, newline="") as stream:
-        rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(stream)}
+    rows = grade_rows(report.out)
     for student in students:
         row = rows[(student, ASSIGNMENT)]
         expected = row["max_score"] if student.startswith("ref") else "0"
